@@ -1,0 +1,63 @@
+"""botters: exchange signing, WebSocket sessions and DataStores for trading bots.
+
+``import botters`` is cheap and imports no event loop or HTTP library: names that
+need aiohttp or trio are resolved on first access (PEP 562). Code written for
+pybotters 1.x runs with ``import botters as pybotters``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from ._apis import load_apis
+from ._sign import sign_request
+from .protocol import (
+    Apis,
+    BottersError,
+    ConfigError,
+    Credentials,
+    CredentialsError,
+    Headers,
+    Request,
+    SigningError,
+    parse_apis,
+)
+
+try:
+    __version__ = version("botters")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Apis",
+    "BottersError",
+    "ConfigError",
+    "Credentials",
+    "CredentialsError",
+    "Headers",
+    "Request",
+    "SigningError",
+    "__version__",
+    "load_apis",
+    "parse_apis",
+    "sign_request",
+]
+
+# name -> module that defines it; imported on first attribute access so that
+# ``import botters`` never pulls in aiohttp or trio.
+_LAZY: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'botters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(_LAZY))

@@ -1,0 +1,5 @@
+"""okx: placeholder until its signer lands."""
+
+from __future__ import annotations
+
+ROUTES = ()
