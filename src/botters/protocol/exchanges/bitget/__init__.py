@@ -1,5 +1,7 @@
-"""bitget: placeholder until its signer lands."""
+"""Bitget: REST signer (and, later, WebSocket auth and DataStores)."""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import HOSTS, ROUTES, sign
+
+__all__ = ["HOSTS", "ROUTES", "sign"]

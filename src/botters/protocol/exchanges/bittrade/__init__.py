@@ -1,5 +1,7 @@
-"""bittrade: placeholder until its signer lands."""
+"""BitTrade: REST signer (and, later, WebSocket auth and DataStores)."""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import AUTH_PARAMS, HOSTS, ROUTES, sign
+
+__all__ = ["AUTH_PARAMS", "HOSTS", "ROUTES", "sign"]

@@ -1,5 +1,7 @@
-"""okj: placeholder until its signer lands."""
+"""OKJ (OKCoin Japan): REST signer, shared with OKX (and, later, WebSocket pieces)."""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import HOSTS, ROUTES, sign
+
+__all__ = ["HOSTS", "ROUTES", "sign"]

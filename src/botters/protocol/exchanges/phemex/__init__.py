@@ -1,5 +1,7 @@
-"""phemex: placeholder until its signer lands."""
+"""Phemex: REST signer (and, later, WebSocket auth and DataStores)."""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import EXPIRY_SECONDS, HOSTS, ROUTES, TESTNET_HOSTS, sign
+
+__all__ = ["EXPIRY_SECONDS", "HOSTS", "ROUTES", "TESTNET_HOSTS", "sign"]
