@@ -16,9 +16,11 @@ import botters.protocol
 
 FORBIDDEN = ("asyncio", "trio", "aiohttp", "h11", "wsproto", "ssl", "sniffio", "anyio")
 
-MODULES = ["botters", "botters.protocol"] + sorted(
-    m.name for m in pkgutil.walk_packages(botters.protocol.__path__, "botters.protocol.")
-)
+MODULES = [
+    "botters",
+    "botters.protocol",
+    *sorted(m.name for m in pkgutil.walk_packages(botters.protocol.__path__, "botters.protocol.")),
+]
 
 _PROBE = """
 import importlib, sys

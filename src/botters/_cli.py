@@ -83,7 +83,9 @@ def _sign(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except json.JSONDecodeError as exc:
             err.write(f"botters sign: --data is not valid JSON: {exc.msg}\n")
             return 2
-    request = Request.build(args.method, args.url, params=args.param, data=data, headers=args.header)
+    request = Request.build(
+        args.method, args.url, params=args.param, data=data, headers=args.header
+    )
     apis = load_apis(args.apis)
     found = resolve(request, apis)
     if found is None:
@@ -97,11 +99,15 @@ def _sign(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         route, creds = found
         err.write(f"# signed by {route.exchange} with apis[{creds.name!r}]\n")
-        signed = sign_request(request, apis, now=args.now if args.now is not None else time.time(), nonce=args.nonce)
+        signed = sign_request(
+            request, apis, now=args.now if args.now is not None else time.time(), nonce=args.nonce
+        )
     hidden = set()
     if found is not None and found[1].passphrase and not args.show_secrets:
         hidden.add(found[1].passphrase)
-    headers = [(k, "<hidden: use --show-secrets>" if v in hidden else v) for k, v in signed.headers.items()]
+    headers = [
+        (k, "<hidden: use --show-secrets>" if v in hidden else v) for k, v in signed.headers.items()
+    ]
     if args.curl:
         parts = ["curl", "-X", signed.method, shlex.quote(signed.url)]
         for k, v in headers:
@@ -119,7 +125,9 @@ def _sign(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the ``botters`` command line; returns the exit status."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err

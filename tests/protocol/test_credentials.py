@@ -153,7 +153,9 @@ def test_implicit_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("\udcff", "not UTF-8|not valid JSON"),
     ],
 )
-def test_bad_files_are_clear_errors_without_content(tmp_path: Path, content: str, match: str) -> None:
+def test_bad_files_are_clear_errors_without_content(
+    tmp_path: Path, content: str, match: str
+) -> None:
     f = tmp_path / "apis.json"
     f.write_bytes(content.encode("utf-8", "surrogateescape"))
     with pytest.raises(CredentialsError, match=match) as info:
@@ -162,7 +164,9 @@ def test_bad_files_are_clear_errors_without_content(tmp_path: Path, content: str
     assert str(f) in str(info.value)
 
 
-def test_missing_file_and_bad_env_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_file_and_bad_env_are_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(CredentialsError, match="not found"):
         load_apis(tmp_path / "nope.json")
     monkeypatch.chdir(tmp_path)

@@ -197,7 +197,9 @@ def parse_apis(apis: Mapping[str, Any], *, source: str = "apis") -> Apis:
     out: dict[str, Credentials] = {}
     for name, entry in apis.items():
         if not isinstance(name, str):
-            raise CredentialsError(f"{source}: API names must be strings, got {type(name).__name__}")
+            raise CredentialsError(
+                f"{source}: API names must be strings, got {type(name).__name__}"
+            )
         problem = _entry_problem(name, entry)
         if problem is not None:
             logger.warning("%s: %r %s; this entry is ignored", source, name, problem)

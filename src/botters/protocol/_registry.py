@@ -80,7 +80,7 @@ _TABLE: dict[tuple[str, str], Route] = {}
 
 def _table() -> dict[tuple[str, str], Route]:
     if not _TABLE:
-        from .exchanges import EXCHANGES  # noqa: PLC0415 (lazy: keep import cheap)
+        from .exchanges import EXCHANGES
 
         table: dict[tuple[str, str], Route] = {}
         for module_name in EXCHANGES:
@@ -124,7 +124,9 @@ def _as_apis(apis: Apis | Mapping[str, object]) -> Apis:
     return apis if isinstance(apis, Apis) else parse_apis(apis)
 
 
-def resolve(request: Request, apis: Apis | Mapping[str, object]) -> tuple[Route, Credentials] | None:
+def resolve(
+    request: Request, apis: Apis | Mapping[str, object]
+) -> tuple[Route, Credentials] | None:
     """The route and credentials that would sign ``request``, or ``None``.
 
     ``None`` means the request goes out unsigned: its scheme/host is not

@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, NamedTuple, TypeAlias
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, cast
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 from ._errors import ConfigError
@@ -142,7 +142,8 @@ def encode_form(data: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> bytes:
     >>> encode_form({"type": "MARKET", "quantity": "0.001"})
     b'type=MARKET&quantity=0.001'
     """
-    return urlencode(data, doseq=True).encode()
+    pairs = data if isinstance(data, Mapping) else list(data)
+    return urlencode(pairs, doseq=True).encode()
 
 
 class URLParts(NamedTuple):
@@ -174,11 +175,10 @@ def _split_url(url: str) -> URLParts:
         raise ConfigError("URLs with user:password@ are not supported; send credentials via apis")
     if not host.isascii():
         host = host.encode("idna").decode("ascii")
-    if ":" in host:  # IPv6 literal
-        host_part = f"[{host}]"
-    else:
-        host_part = host
-    netloc = host_part if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host_part}:{port}"
+    host_part = f"[{host}]" if ":" in host else host  # IPv6 literals keep their brackets
+    netloc = (
+        host_part if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host_part}:{port}"
+    )
     path = _requote(parts.path, _PATH_SAFE, _CLEAN_PATH, space_plus=False) or "/"
     query = _requote(parts.query, _QUERY_SAFE, _CLEAN_QUERY, space_plus=True)
     return URLParts(scheme, host, netloc, path, query)
@@ -302,8 +302,9 @@ class Request:
     _parts: URLParts | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.headers, Headers):
-            object.__setattr__(self, "headers", Headers(self.headers))
+        given: object = self.headers  # a plain dict is accepted for convenience
+        if not isinstance(given, Headers):
+            object.__setattr__(self, "headers", Headers(cast("Mapping[str, str]", given)))
         if self._parts is None:
             parts = _split_url(self.url)
             object.__setattr__(self, "_parts", parts)
@@ -355,7 +356,7 @@ class Request:
             body = data.encode()
         elif data is not None and not (isinstance(data, Mapping | list | tuple) and not data):
             if body_format is None:
-                from ._registry import body_format_for  # noqa: PLC0415  (cycle)
+                from ._registry import body_format_for
 
                 body_format = body_format_for(parts.scheme, parts.host)
             if body_format == "json":

@@ -8,15 +8,17 @@ pybotters sends it and bitFlyer accepts.
 
 from __future__ import annotations
 
-from ..._credentials import Credentials
-from ..._hmac import hmac_hex, ms
-from ..._registry import Route
-from ..._request import Request
+from botters.protocol._credentials import Credentials
+from botters.protocol._hmac import hmac_hex, ms
+from botters.protocol._registry import Route
+from botters.protocol._request import Request
 
 __all__ = ["ROUTES", "sign"]
 
 
-def sign(request: Request, credentials: Credentials, /, *, now: float, nonce: str | None) -> Request:
+def sign(
+    request: Request, credentials: Credentials, /, *, now: float, nonce: str | None
+) -> Request:
     """Sign a bitFlyer REST request (pure: same inputs, same output)."""
     timestamp = str(ms(now))
     text = f"{timestamp}{request.method}{request.path_qs}{request.body.decode()}"

@@ -13,15 +13,17 @@ signed as ``%253D``, the way it travels.
 
 from __future__ import annotations
 
-from ..._credentials import Credentials
-from ..._hmac import hmac_hex, ms
-from ..._registry import Route
-from ..._request import Request
+from botters.protocol._credentials import Credentials
+from botters.protocol._hmac import hmac_hex, ms
+from botters.protocol._registry import Route
+from botters.protocol._request import Request
 
 __all__ = ["ROUTES", "sign"]
 
 
-def sign(request: Request, credentials: Credentials, /, *, now: float, nonce: str | None) -> Request:
+def sign(
+    request: Request, credentials: Credentials, /, *, now: float, nonce: str | None
+) -> Request:
     """Sign a Bybit v5 REST request (pure: same inputs, same output)."""
     timestamp = str(ms(now))
     recv_window = request.headers.get("X-BAPI-RECV-WINDOW", "")
