@@ -1,5 +1,10 @@
-"""bitbank: placeholder until its signer lands."""
+"""bitbank: REST signer for the private API.
+
+See :mod:`botters.protocol.exchanges.bitbank._auth` for the rule.
+"""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import ROUTES, sign
+
+__all__ = ["ROUTES", "sign"]

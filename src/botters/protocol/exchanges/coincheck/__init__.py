@@ -1,5 +1,10 @@
-"""coincheck: placeholder until its signer lands."""
+"""Coincheck: REST signer.
+
+See :mod:`botters.protocol.exchanges.coincheck._auth` for the rule.
+"""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import ROUTES, sign
+
+__all__ = ["ROUTES", "sign"]

@@ -1,5 +1,10 @@
-"""gmocoin: placeholder until its signer lands."""
+"""GMO Coin (crypto): REST signer.
+
+See :mod:`botters.protocol.exchanges.gmocoin._auth` for the rule.
+"""
 
 from __future__ import annotations
 
-ROUTES = ()
+from ._auth import ROUTES, sign
+
+__all__ = ["ROUTES", "sign"]
