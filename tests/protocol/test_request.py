@@ -153,3 +153,11 @@ def test_building_is_idempotent_on_its_own_output(text: str) -> None:
     again = Request.build("GET", first.url)
     assert again.url == first.url
     assert again == Request("GET", first.url)
+
+
+def test_passphrase_headers_are_hidden_in_repr() -> None:
+    r = Request.build("GET", "https://www.okx.com/x", headers={"OK-ACCESS-PASSPHRASE": "pp-123456"})
+    assert "pp-123456" not in repr(r)
+    assert "pp-123456" not in repr(r.headers)
+    assert "'OK-ACCESS-PASSPHRASE': '<hidden>'" in repr(r.headers)
+    assert r.headers["ok-access-passphrase"] == "pp-123456"

@@ -254,7 +254,13 @@ class Headers(Mapping[str, str]):
         return hash(frozenset((k, v) for k, (_, v) in self._map.items()))
 
     def __repr__(self) -> str:
-        return f"Headers({dict(self.items())!r})"
+        # Some exchanges (OKX, OKJ, Bitget) want the passphrase in a header, in
+        # clear; a repr may end up in a log, so such values are never shown.
+        shown = {
+            name: "<hidden>" if "passphrase" in key else value
+            for key, (name, value) in self._map.items()
+        }
+        return f"Headers({shown!r})"
 
     def set(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
         """Return new headers with ``headers`` added, replacing same-named ones."""
