@@ -108,7 +108,11 @@ _secret = st.text(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#", min_size=24, max_size=40
 )
 _token = st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=10)
-_params = st.dictionaries(_token, st.one_of(_token, st.integers(0, 10**9)), max_size=4)
+# Keys get a prefix so they never collide with the names a scheme reserves
+# (timestamp, signature, ...): a caller-set timestamp is honoured on purpose.
+_params = st.dictionaries(
+    _token.map(lambda k: f"k_{k}"), st.one_of(_token, st.integers(0, 10**9)), max_size=4
+)
 
 
 def _request(
