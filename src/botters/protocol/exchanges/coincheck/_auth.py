@@ -11,7 +11,7 @@ Rule (https://coincheck.com/documents/exchange/api#auth):
   host, path and ``?query``, e.g. ``https://coincheck.com/api/deposit_money?currency=BTC``.
 * Headers ``ACCESS-KEY``, ``ACCESS-NONCE`` and ``ACCESS-SIGNATURE`` are added.
 * A ``data`` mapping is sent as a form body (``application/x-www-form-urlencoded``),
-  which is what Coincheck's examples post.
+  as pybotters sent it.
 """
 
 from __future__ import annotations

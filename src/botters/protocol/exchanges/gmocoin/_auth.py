@@ -20,8 +20,9 @@ examples from https://api.coin.z.com/docs/en/#ws-auth-post on):
   such requests are sent unchanged, with no key, so a public call looks the same
   with or without credentials loaded.
 * A ``data`` mapping is sent as JSON (``application/json``). A POST without data
-  has no body and is signed with an empty body, which GMO accepts (e.g.
-  ``POST /private/v1/ws-auth``).
+  has no body and is signed with an empty body, as pybotters sent
+  ``POST /private/v1/ws-auth``; GMO's own example for that endpoint sends and
+  signs ``{}`` instead, which ``data="{}"`` reproduces byte for byte.
 """
 
 from __future__ import annotations
