@@ -1,0 +1,302 @@
+"""``DataStoreCollection``: the stores of one exchange, fed by one ``onmessage``.
+
+Theory of operation
+-------------------
+
+A collection is the handler you give a WebSocket (``hdlr_json=store.onmessage``):
+every decoded message goes to :meth:`DataStoreCollection.onmessage`, which
+routes it to its stores. ``onmessage`` never raises: a message the exchange
+code cannot handle is logged (logger ``botters.store``) and the next message
+is processed normally.
+
+Talking back without tasks. Some feeds need the store to send something
+(bitFlyer: unsubscribe from the board snapshot channel after the first
+snapshot). The connection is passed as ``ws`` and the store calls its
+:meth:`MessageSink.send_json_nowait`, a plain synchronous call that the
+adapters implement by queueing the message on the connection. The store never
+spawns a task and never awaits. With ``ws=None`` (replaying recorded messages,
+tests, benchmarks) the store applies every message the same way and simply
+has nobody to talk to.
+
+Resynchronising. After a reconnect the session calls
+:meth:`DataStoreCollection.feed_interrupted`; each store decides what "I may
+have missed messages" means for it (order books drop their levels and report
+themselves unsynced until a fresh snapshot).
+
+Initial data. :meth:`DataStoreCollection.initialize` takes REST responses in
+whatever form the caller has them: awaitables from either adapter (or from
+aiohttp directly), response objects with ``.url`` and ``.json()`` (aiohttp,
+httpx, requests), ``(url, parsed_json)`` pairs, or :class:`RestResponse`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import reprlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+from urllib.parse import parse_qsl, urlsplit
+
+from botters.protocol._errors import ConfigError
+
+from ._async import Waiter, gather_settled, new_waiter
+from ._store import DataStore, Item
+
+__all__ = ["DataStoreCollection", "MessageSink", "RestResponse"]
+
+logger = logging.getLogger("botters.store")
+
+_short = reprlib.Repr()
+_short.maxstring = 120
+_short.maxother = 120
+
+_S = TypeVar("_S", bound=DataStore)
+
+
+@runtime_checkable
+class MessageSink(Protocol):
+    """Where a store sends a message back to the exchange (the ``ws`` of ``onmessage``).
+
+    Implementations must not block and must not raise for a closed
+    connection: queue the message and send it when possible (or drop it with a
+    log line if the connection is gone; the session will resubscribe anyway).
+    """
+
+    def send_json_nowait(self, data: Any) -> None:
+        """Queue ``data`` to be JSON-encoded and sent on this connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class RestResponse:
+    """A REST response reduced to what ``initialize`` needs: its URL and parsed JSON body.
+
+    Use it to initialize stores from recorded data or from any HTTP client::
+
+        store.initialize_nowait(RestResponse(url, response_json))
+
+    Attributes:
+        url: The full request URL, query string included (the stores route
+            on its path and sometimes on its query parameters).
+        data: The decoded JSON body.
+    """
+
+    url: str
+    data: Any
+
+    @property
+    def path(self) -> str:
+        """The URL path, e.g. ``"/v1/me/getpositions"``."""
+        return urlsplit(self.url).path
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query parameters (the last value wins for repeated names)."""
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+
+ResponseLike = Any
+"""Anything ``initialize`` accepts; see :meth:`DataStoreCollection.initialize`."""
+
+
+class DataStoreCollection:
+    """A named set of :class:`DataStore` fed by one message handler (pybotters-compatible).
+
+    Subclasses create their stores in ``_init`` with :meth:`_create`, route
+    messages in ``_onmessage`` and, if they support initial REST data,
+    implement ``_oninitialize``.
+    """
+
+    def __init__(self) -> None:
+        self._stores: dict[str, DataStore] = {}
+        self._waiters: list[Waiter] = []
+        self._init()
+
+    def _init(self) -> None:
+        """Hook run at the end of ``__init__``: create the stores here."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} stores={list(self._stores)}>"
+
+    # ------------------------------------------------------------------ stores
+
+    @overload
+    def _create(
+        self, name: str, *, keys: list[str] | None = ..., data: list[Item] | None = ...
+    ) -> DataStore: ...
+
+    @overload
+    def _create(
+        self,
+        name: str,
+        *,
+        keys: list[str] | None = ...,
+        data: list[Item] | None = ...,
+        datastore_class: type[_S],
+    ) -> _S: ...
+
+    def _create(
+        self,
+        name: str,
+        *,
+        keys: list[str] | None = None,
+        data: list[Item] | None = None,
+        datastore_class: type[DataStore] = DataStore,
+    ) -> DataStore:
+        """Create the store ``name`` (replacing any store of that name) and return it."""
+        store = datastore_class(name, keys=keys, data=data)
+        self._stores[name] = store
+        return store
+
+    def _get(self, name: str, type_: type[_S] | None = None) -> Any:
+        """Return the store ``name``, or ``None`` if there is none."""
+        return self._stores.get(name)
+
+    def __getitem__(self, name: str) -> DataStore:
+        """Return the store ``name``; raises ``KeyError`` for an unknown name."""
+        return self._stores[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._stores
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stores)
+
+    # ------------------------------------------------------------------ messages
+
+    def onmessage(self, msg: Any, ws: MessageSink | None = None) -> None:
+        """Apply one decoded WebSocket message to the stores. Never raises.
+
+        Args:
+            msg: The decoded JSON message.
+            ws: Where the stores may send replies (see :class:`MessageSink`);
+                ``None`` when replaying or testing.
+        """
+        try:
+            self._onmessage(msg, ws)
+        except Exception:
+            logger.exception("%r: failed to apply a message, skipped: %s", self, _short.repr(msg))
+        if self._waiters:
+            waiters = self._waiters
+            self._waiters = []
+            for waiter in waiters:
+                waiter.set()
+
+    def _onmessage(self, msg: Any, ws: MessageSink | None = None) -> None:
+        """Route one message to the stores. The base collection has no routing."""
+        logger.info("%r: no message routing defined; ignored %s", self, _short.repr(msg))
+
+    async def wait(self) -> None:
+        """Wait until the next :meth:`onmessage` call has been processed (asyncio or trio)."""
+        waiter = new_waiter()
+        self._waiters.append(waiter)
+        try:
+            await waiter.wait()
+        finally:
+            if not waiter.is_set():
+                self._waiters.remove(waiter)
+
+    def feed_interrupted(self) -> None:
+        """Tell every store that messages may have been lost (called after a reconnect).
+
+        Order books drop their levels and report themselves unsynced until a
+        fresh snapshot arrives; other stores keep their items.
+        """
+        for store in self._stores.values():
+            try:
+                store._feed_interrupted()
+            except Exception:
+                logger.exception("%r: feed_interrupted failed for %r", self, store)
+        if self._waiters:
+            waiters = self._waiters
+            self._waiters = []
+            for waiter in waiters:
+                waiter.set()
+
+    # ------------------------------------------------------------------ initial data
+
+    async def initialize(self, *responses: ResponseLike) -> None:
+        """Load initial data from REST responses (asyncio or trio).
+
+        Each argument may be:
+
+        * an awaitable resolving to any of the forms below, such as
+          ``client.get("/v1/me/getpositions", params=...)`` from either adapter;
+        * a response object with ``.url`` and ``.json()`` (``json()`` may be
+          a coroutine, as in aiohttp, or a plain method, as in httpx/requests);
+        * a ``(url, parsed_json)`` pair;
+        * a :class:`RestResponse`.
+
+        Awaitables are awaited concurrently; the responses are then applied in
+        the order given, so the result does not depend on which request
+        finished first. If some fail, the others are still applied and the
+        first failure (in argument order) is raised afterwards. A response
+        for an endpoint the collection does not know, or whose body is not
+        what the endpoint returns, is logged and skipped.
+        """
+        if not responses:
+            return
+        settled = await gather_settled([_resolve(r) for r in responses])
+        errors: list[BaseException] = []
+        for ok, value in settled:
+            if ok:
+                self._apply_response(value)
+            else:
+                errors.append(value)
+        if errors:
+            raise errors[0]
+
+    def initialize_nowait(self, *responses: RestResponse | tuple[Any, Any]) -> None:
+        """Load initial data synchronously from already-read responses.
+
+        Accepts :class:`RestResponse` values and ``(url, parsed_json)`` pairs,
+        e.g. recorded data or responses read with a synchronous HTTP client.
+        """
+        for response in responses:
+            self._apply_response(_coerce(response))
+
+    def _apply_response(self, response: RestResponse) -> None:
+        try:
+            self._oninitialize(response)
+        except Exception:
+            logger.exception(
+                "%r: failed to apply the response of %s, skipped", self, _short.repr(response.url)
+            )
+
+    def _oninitialize(self, response: RestResponse) -> None:
+        """Apply one REST response. Collections that support ``initialize`` override this."""
+        logger.warning(
+            "%r: initialize does not support %s; response ignored", self, _short.repr(response.url)
+        )
+
+
+def _coerce(response: Any) -> RestResponse:
+    if isinstance(response, RestResponse):
+        return response
+    if isinstance(response, tuple) and len(response) == 2:
+        return RestResponse(str(response[0]), response[1])
+    raise ConfigError(
+        "initialize_nowait() takes RestResponse values or (url, parsed_json) pairs, "
+        f"not {type(response).__name__}"
+    )
+
+
+async def _resolve(response: Any) -> RestResponse:
+    # Unwrap awaitables (e.g. a request context manager) until we reach a response.
+    for _ in range(8):
+        if isinstance(response, (RestResponse, tuple)):
+            return _coerce(response)
+        if hasattr(response, "url") and hasattr(response, "json"):
+            data = response.json()
+            if inspect.isawaitable(data):
+                data = await data
+            return RestResponse(str(response.url), data)
+        if inspect.isawaitable(response):
+            response = await response
+            continue
+        break
+    raise ConfigError(
+        "initialize() takes awaitables of responses, responses with .url and .json(), "
+        f"(url, parsed_json) pairs or RestResponse values, not {type(response).__name__}"
+    )
