@@ -290,25 +290,37 @@ class OrderBookStore(DataStore):
             self._emit("delete", source, old)
         return True
 
-    def _drop_crossing(self, side: _Side, bound: float, inclusive: bool) -> int:
-        """Remove best levels whose sort key is above ``bound`` (or equal, if inclusive)."""
+    def _drop_crossing(
+        self,
+        side: _Side,
+        bound: float,
+        inclusive: bool,
+        dropped: list[tuple[int, Item]] | None = None,
+    ) -> int:
+        """Remove best levels whose sort key is above ``bound`` (or equal, if inclusive).
+
+        The removed ``(id, level)`` pairs are appended to ``dropped`` when it
+        is given (the caller reports them with :meth:`_emit_deletes`);
+        otherwise they are reported right away.
+        """
         keys = side.keys
         items = side.items
         index = self._index
         data = self._data
         keyof = self._keyof
-        watched = bool(self._streams)
-        dropped = 0
+        out = dropped if dropped is not None else ([] if self._streams else None)
+        count = 0
         while keys and (keys[-1] > bound or (inclusive and keys[-1] == bound)):
             keys.pop()
             item = items.pop()
-            uid = index.pop(keyof(item), None)
-            if uid is not None:
-                data.pop(uid, None)
-            dropped += 1
-            if watched:
-                self._emit("delete", item, item)
-        return dropped
+            uid = index.pop(keyof(item), -1)
+            data.pop(uid, None)
+            count += 1
+            if out is not None:
+                out.append((uid, item))
+        if dropped is None and out:
+            self._emit_deletes(out)
+        return count
 
     def _drop_book(self, book: Hashable) -> int:
         """Remove every level of ``book``. Emits ``delete`` for each (source: the level)."""
@@ -318,19 +330,27 @@ class OrderBookStore(DataStore):
         index = self._index
         data = self._data
         keyof = self._keyof
-        watched = bool(self._streams)
-        dropped = 0
+        out: list[tuple[int, Item]] | None = [] if self._streams else None
+        count = 0
         for side in (found.asks, found.bids):
-            for item in reversed(side.items):
-                uid = index.pop(keyof(item), None)
-                if uid is not None:
-                    data.pop(uid, None)
-                dropped += 1
-                if watched:
-                    self._emit("delete", item, item)
+            for item in side.items:
+                uid = index.pop(keyof(item), -1)
+                data.pop(uid, None)
+                if out is not None:
+                    out.append((uid, item))
+            count += len(side.items)
             side.keys.clear()
             side.items.clear()
-        return dropped
+        if out:
+            self._emit_deletes(out)
+        return count
+
+    def _emit_deletes(self, dropped: list[tuple[int, Item]]) -> None:
+        # Report removed levels in store (first-insert) order, as pybotters'
+        # _delete(find(...)) does, so watchers see the same sequence.
+        dropped.sort(key=itemgetter(0))
+        for _, item in dropped:
+            self._emit("delete", item, item)
 
     def _sort_key(self, item: Mapping[str, Any], create: bool) -> tuple[_Side, float] | None:
         """Where ``item`` belongs: its side list and sort key, or None if it is not a level."""
