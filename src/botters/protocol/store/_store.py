@@ -176,17 +176,18 @@ class DataStore:
         """
         if not query:
             return list(self._data.values())
-        keys = self._keys
-        if keys and all(k in query for k in keys):
+        if self._keys:
             try:
                 uid = self._index.get(self._keyof(query))
-            except TypeError:  # unhashable query value: fall back to comparing
-                pass
+            except (KeyError, TypeError, IndexError):
+                pass  # not every key field given (or unhashable): compare every item
             else:
                 if uid is None:
                     return []
                 found = self._data[uid]
-                return [found] if _matches(found, query) else []
+                if len(query) == len(self._keys) or _matches(found, query):
+                    return [found]
+                return []
         return [item for item in self._data.values() if _matches(item, query)]
 
     def _find_with_uuid(self, query: Mapping[str, Any] | None = None) -> dict[int, Item]:
@@ -205,7 +206,7 @@ class DataStore:
         """
         store = self._data
         watched = bool(self._streams)
-        changed = False
+        changed = added = False
         if self._keys:
             keyof = self._keyof
             index = self._index
@@ -223,6 +224,7 @@ class DataStore:
                     uid = self._next_id
                     self._next_id = uid + 1
                     index[key] = uid
+                    added = True
                 elif tracked and not self._track_replace(store[uid], item):
                     continue
                 store[uid] = item
@@ -234,11 +236,11 @@ class DataStore:
                 uid = self._next_id
                 self._next_id = uid + 1
                 store[uid] = item
-                changed = True
+                changed = added = True
                 if watched:
                     self._emit("insert", None, item)
         if changed:
-            if len(store) > self._MAXLEN:
+            if added and len(store) > self._MAXLEN:
                 self._trim()
             if self._waiters:
                 self._set()
@@ -251,7 +253,7 @@ class DataStore:
         """
         store = self._data
         watched = bool(self._streams)
-        changed = False
+        changed = added = False
         if self._keys:
             keyof = self._keyof
             index = self._index
@@ -263,36 +265,35 @@ class DataStore:
                 except (KeyError, TypeError, IndexError):
                     self._reject("_update", item)
                     continue
-                if uid is None:
-                    if tracked and not self._track_add(item):
-                        continue
-                    uid = self._next_id
-                    self._next_id = uid + 1
-                    index[key] = uid
-                    store[uid] = item
-                    changed = True
-                    if watched:
-                        self._emit("update", None, item)
-                else:
+                if uid is not None:
                     stored = store[uid]
-                    if tracked:
-                        if not self._track_merge(stored, item):
-                            continue
-                    else:
+                    if not tracked:
                         stored.update(item)
+                    elif not self._track_merge(stored, item):
+                        continue
                     changed = True
                     if watched:
                         self._emit("update", item, stored)
+                    continue
+                if tracked and not self._track_add(item):
+                    continue
+                uid = self._next_id
+                self._next_id = uid + 1
+                index[key] = uid
+                store[uid] = item
+                changed = added = True
+                if watched:
+                    self._emit("update", None, item)
         else:
             for item in data:
                 uid = self._next_id
                 self._next_id = uid + 1
                 store[uid] = item
-                changed = True
+                changed = added = True
                 if watched:
                     self._emit("update", None, item)
         if changed:
-            if len(store) > self._MAXLEN:
+            if added and len(store) > self._MAXLEN:
                 self._trim()
             if self._waiters:
                 self._set()
