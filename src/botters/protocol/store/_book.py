@@ -415,9 +415,12 @@ class OrderBookStore(DataStore):
         if where is None:
             self._refuse("_update", changes)
             return False
+        side, key = where
+        if self._sort_key(stored, False) == where:  # same place: keep its rank among equal prices
+            stored.update(changes)
+            return True
         self._track_remove(stored)
         stored.update(changes)
-        side, key = where
         side.add(key, stored)
         return True
 
