@@ -1,7 +1,9 @@
 r"""BitTrade (formerly Huobi Japan) WebSocket: login (signature v2.1) and keepalives.
 
 Rules (https://api-doc.bittrade.co.jp/, "WebSocket" sections; the scheme is
-Huobi's WebSocket v2 authentication):
+Huobi's WebSocket v2 authentication, https://huobiapi.github.io/docs/spot/v1/en/#websocket-asset-and-order.
+The BitTrade page could not be re-read when this was written: the login is
+pinned by pybotters' vector, the ping forms by Huobi's documentation):
 
 * Only the account/order stream ``wss://api-cloud.bittrade.co.jp/ws/v2`` takes a
   login; the market stream (``/ws``) and the retail stream (``/retail/ws``)

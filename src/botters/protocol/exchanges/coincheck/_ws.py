@@ -1,7 +1,9 @@
 """Coincheck WebSocket: login to the private stream.
 
 Rules (https://coincheck.com/documents/exchange/api, "WebSocket API" and
-"Private WebSocket API"):
+"Private WebSocket API"; the private-stream text of that page could not be
+re-read when this was written, so the login below is the one pybotters sends,
+is used live and is pinned by the published vector):
 
 * Public channels are served at ``wss://ws-api.coincheck.com/`` with no login.
 * The private stream is ``wss://stream.coincheck.com``. After connecting, send
