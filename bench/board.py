@@ -91,8 +91,13 @@ def make_stream(
     return snapshot, stream
 
 
-def bench_botters(snapshot: dict[str, Any], stream: list[dict[str, Any]]) -> float:
-    """Best seconds per diff message (apply + sorted(limit=10)) for botters."""
+def bench_botters(
+    snapshot: dict[str, Any], stream: list[dict[str, Any]], watch: bool = False
+) -> float:
+    """Best seconds per diff message (apply + sorted(limit=10)) for botters.
+
+    With ``watch``, one ``watch()`` stream is open and read after every message.
+    """
 
     def setup() -> tuple[bitFlyerDataStore, list[dict[str, Any]]]:
         store = bitFlyerDataStore()
@@ -103,15 +108,31 @@ def bench_botters(snapshot: dict[str, Any], stream: list[dict[str, Any]]) -> flo
         store, messages = state
         onmessage = store.onmessage
         board = store.board
-        for msg in messages:
-            onmessage(msg)
-            board.sorted(limit=10)
+        if not watch:
+            for msg in messages:
+                onmessage(msg)
+                board.sorted(limit=10)
+            return
+        with board.watch() as changes:
+            read = changes.get_nowait
+            for msg in messages:
+                onmessage(msg)
+                board.sorted(limit=10)
+                while read() is not None:
+                    pass
 
     return best_per_call(setup, run, ROUNDS) / len(stream)
 
 
-def bench_pybotters(snapshot: dict[str, Any], stream: list[dict[str, Any]]) -> float:
-    """Best seconds per diff message (apply + sorted(limit=10)) for pybotters."""
+def bench_pybotters(
+    snapshot: dict[str, Any], stream: list[dict[str, Any]], watch: bool = False
+) -> float:
+    """Best seconds per diff message (apply + sorted(limit=10)) for pybotters.
+
+    With ``watch``, one ``watch()`` stream is open (pybotters deep-copies every
+    change into it; its queue cannot be read without an event loop, which would
+    only add to its time).
+    """
     import pybotters
     import pybotters.ws
 
@@ -131,6 +152,8 @@ def bench_pybotters(snapshot: dict[str, Any], stream: list[dict[str, Any]]) -> f
     def run(state: tuple[Any, list[dict[str, Any]]]) -> None:
         store, messages = state
         board = store.board
+        if watch:
+            board.watch()
         for msg in messages:
             store.onmessage(msg)
             board.sorted(limit=10)
@@ -208,6 +231,13 @@ def main() -> None:
     print(
         f"\nbotters: 10,000 vs 100 levels per side: {flat:.2f}x the time per message (goal <= 2x)"
     )
+    snapshot, stream = make_stream(1_000, DIFFS)
+    ours_watched = bench_botters(snapshot, stream, watch=True)
+    line = f"\nwith one watch() stream at 1,000 levels/side: botters {fmt_rate(1 / ours_watched)}"
+    if have_pybotters:
+        theirs_watched = bench_pybotters(snapshot, stream[:300], watch=True)
+        line += f", pybotters {fmt_rate(1 / theirs_watched)} ({theirs_watched / ours_watched:.0f}x)"
+    print(line)
     if have_pybotters:
         theirs_flat = by_depth[10_000][1] / by_depth[100][1]  # type: ignore[operator]
         ratio = by_depth[1_000][1] / by_depth[1_000][0]  # type: ignore[operator]

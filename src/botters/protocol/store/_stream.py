@@ -60,7 +60,7 @@ a stream nobody reads stays a few tens of megabytes at worst.
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoreChange:
     """One change to one item, as delivered by :meth:`DataStore.watch`.
 
@@ -75,9 +75,10 @@ class StoreChange:
             updates of the live item do not show through), or the removed
             item (for ``delete``).
 
-    One change object is shared by every open stream of the store. Treat
-    ``source`` and ``data`` as read-only; copy them (``dict(change.data)``)
-    before modifying.
+    One change object is shared by every open stream of the store, so treat
+    it and its ``source`` and ``data`` as read-only; copy (``dict(change.data)``)
+    before modifying. (It is a plain slotted dataclass, like pybotters', and
+    not ``frozen``: freezing would triple the cost of building one per change.)
     """
 
     store: DataStore
