@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -126,9 +127,20 @@ def test_context_manager_closes() -> None:
 def test_dropped_stream_is_forgotten_by_the_store() -> None:
     store = keyed()
     store.watch()  # nobody keeps it
-    gc.collect()
     assert store._streams == []
     store._insert([{"id": 1}])  # nothing to feed, nothing built
+
+
+def test_store_with_streams_is_freed_without_the_cycle_collector() -> None:
+    gc.disable()
+    try:
+        store = keyed()
+        stream = store.watch()
+        alive = weakref.ref(store)
+        del store, stream
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("library", ["asyncio", "trio"])

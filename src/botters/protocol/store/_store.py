@@ -94,6 +94,9 @@ class DataStore:
             and ``_delete`` does nothing (use ``_remove`` or ``_clear``).
         data: Items to insert right away.
 
+    A store is not thread-safe: mutate it (``onmessage``) and wait on it from
+    the thread running the event loop.
+
     Class attributes:
         _KEYS: Default key fields.
         _MAXLEN: Size bound; past it the oldest items (by first insert) are
@@ -492,15 +495,21 @@ class DataStore:
                 waiter.set()
 
     def _attach_stream(self, stream: StoreStream) -> None:
-        self._streams.append(weakref.ref(stream, self._forget_stream))
+        # The callback holds the store weakly too, so a store and its dropped
+        # streams form no reference cycle and are freed without the GC.
+        store_ref = weakref.ref(self)
+
+        def forget(dead: weakref.ref[StoreStream]) -> None:
+            # May run in the middle of _emit's loop: rebinding (not mutating)
+            # the list keeps that loop safe.
+            store = store_ref()
+            if store is not None:
+                store._streams = [ref for ref in store._streams if ref is not dead]
+
+        self._streams.append(weakref.ref(stream, forget))
 
     def _detach_stream(self, stream: StoreStream) -> None:
         self._streams = [ref for ref in self._streams if ref() is not stream and ref() is not None]
-
-    def _forget_stream(self, dead: weakref.ref[StoreStream]) -> None:
-        # May run from the garbage collector in the middle of _emit's loop:
-        # rebinding (not mutating) the list keeps that loop safe.
-        self._streams = [ref for ref in self._streams if ref is not dead]
 
     # ------------------------------------------------------------------ async
 
