@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from botters.protocol.exchanges.bitflyer import bitFlyerDataStore
 from botters.protocol.exchanges.bitflyer._store import Executions
@@ -819,3 +821,63 @@ def test_replies_errors_and_unknown_channels(caplog: pytest.LogCaptureFixture) -
     assert any("not an object" in m for m in messages)
     assert any("without a channel" in m for m in messages)
     assert len(store.childorders) == 1
+
+
+# ============================================================ property: board vs a dict model
+
+PRICE = st.integers(0, 12) | st.sampled_from([2.5, 5.0, 7.5, 10.0])
+LEVELS = st.lists(st.tuples(PRICE, st.sampled_from([0, 0, 1, 2.5])), max_size=5)
+BOARD_MESSAGES = st.lists(
+    st.tuples(
+        st.sampled_from(["snapshot", "diff", "diff", "diff"]),
+        st.sampled_from(["BTC_JPY", "FX_BTC_JPY"]),
+        st.integers(0, 12) | st.just(6.5),
+        LEVELS,
+        LEVELS,
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=BOARD_MESSAGES, interrupt_at=st.integers(0, 30))
+def test_board_matches_a_dict_model(messages: list[Any], interrupt_at: int) -> None:
+    store = bitFlyerDataStore()
+    books: dict[str, dict[str, dict[Any, tuple[Any, Any]]]] = {}
+    synced: set[str] = set()
+    for step, (kind, pc, mid, bids, asks) in enumerate(messages):
+        if step == interrupt_at:
+            store.feed_interrupted()
+            books.clear()
+            synced.clear()
+        channel = (
+            f"lightning_board_snapshot_{pc}" if kind == "snapshot" else f"lightning_board_{pc}"
+        )
+        store.onmessage(rpc(channel, board_msg(mid, bids, asks)))
+        if kind == "snapshot":
+            books[pc] = {"asks": {}, "bids": {}}
+            synced.add(pc)
+        elif pc not in synced:
+            continue
+        book = books[pc]
+        for side, levels in (("asks", asks), ("bids", bids)):
+            for price, size in levels:
+                if size:
+                    book[side][price] = (price, size)
+                else:
+                    book[side].pop(price, None)
+        book["bids"] = {k: v for k, v in book["bids"].items() if v[0] <= mid}
+        book["asks"] = {k: v for k, v in book["asks"].items() if v[0] > mid}
+
+    for pc in ("BTC_JPY", "FX_BTC_JPY"):
+        assert store.board.is_synced(pc) == (pc in synced)
+        book = books.get(pc, {"asks": {}, "bids": {}})
+        expected = {
+            "asks": [lv("asks", p, s, pc) for p, s in sorted(book["asks"].values())],
+            "bids": [lv("bids", p, s, pc) for p, s in sorted(book["bids"].values(), reverse=True)],
+        }
+        assert store.board.sorted({"product_code": pc}) == expected
+        assert store.board.sorted({"product_code": pc}, limit=2) == {
+            side: levels[:2] for side, levels in expected.items()
+        }
+    assert len(store.board) == sum(len(b["asks"]) + len(b["bids"]) for b in books.values())
