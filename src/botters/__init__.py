@@ -8,27 +8,28 @@ pybotters 1.x runs with ``import botters as pybotters``.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from ._apis import load_apis
 from ._sign import sign_request
+from ._version import __version__
 from .protocol import (
     Apis,
     BottersError,
     ConfigError,
     Credentials,
     CredentialsError,
+    DataStore,
+    DataStoreCollection,
     Headers,
     Request,
     SigningError,
+    StoreChange,
+    StoreStream,
+    StoreStreamOverflow,
+    bitFlyerDataStore,
     parse_apis,
 )
-
-try:
-    __version__ = version("botters")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
 
 __all__ = [
     "Apis",
@@ -36,10 +37,16 @@ __all__ = [
     "ConfigError",
     "Credentials",
     "CredentialsError",
+    "DataStore",
+    "DataStoreCollection",
     "Headers",
     "Request",
     "SigningError",
+    "StoreChange",
+    "StoreStream",
+    "StoreStreamOverflow",
     "__version__",
+    "bitFlyerDataStore",
     "load_apis",
     "parse_apis",
     "sign_request",
