@@ -97,7 +97,7 @@ class DataStore:
     A store is not thread-safe: mutate it (``onmessage``) and wait on it from
     the thread running the event loop.
 
-    Class attributes:
+    Attributes:
         _KEYS: Default key fields.
         _MAXLEN: Size bound; past it the oldest items (by first insert) are
             dropped and reported as ``delete`` changes. Assign it on an
