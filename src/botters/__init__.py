@@ -33,18 +33,34 @@ from .protocol import (
 
 __all__ = [
     "Apis",
+    "Auth",
     "BottersError",
+    "Client",
+    "ClientClosedError",
     "ConfigError",
+    "ConnectError",
+    "ConnectionLostError",
     "Credentials",
     "CredentialsError",
     "DataStore",
     "DataStoreCollection",
+    "FetchResult",
+    "HTTPStatusError",
+    "HandshakeError",
     "Headers",
+    "MessageStream",
+    "NotJSONContent",
     "Request",
     "SigningError",
     "StoreChange",
     "StoreStream",
     "StoreStreamOverflow",
+    "TLSError",
+    "TooManyRedirectsError",
+    "TransportError",
+    "TransportTimeoutError",
+    "WebSocketClosedError",
+    "WebSocketQueue",
     "__version__",
     "bitFlyerDataStore",
     "load_apis",
@@ -54,7 +70,24 @@ __all__ = [
 
 # name -> module that defines it; imported on first attribute access so that
 # ``import botters`` never pulls in aiohttp or trio.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Auth": "botters.transports._auth",
+    "Client": "botters.transports.aiohttp",
+    "ClientClosedError": "botters.transports._errors",
+    "ConnectError": "botters.transports._errors",
+    "ConnectionLostError": "botters.transports._errors",
+    "FetchResult": "botters.transports.aiohttp",
+    "HTTPStatusError": "botters.transports._errors",
+    "HandshakeError": "botters.transports._errors",
+    "MessageStream": "botters.transports._streams",
+    "NotJSONContent": "botters.transports.aiohttp",
+    "TLSError": "botters.transports._errors",
+    "TooManyRedirectsError": "botters.transports._errors",
+    "TransportError": "botters.transports._errors",
+    "TransportTimeoutError": "botters.transports._errors",
+    "WebSocketClosedError": "botters.transports._errors",
+    "WebSocketQueue": "botters.transports._streams",
+}
 
 
 def __getattr__(name: str) -> Any:

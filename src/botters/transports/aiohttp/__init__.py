@@ -1,0 +1,56 @@
+"""The aiohttp (asyncio) adapter: :class:`Client`, pybotters' API on the sans-I/O core.
+
+Everything here is also reachable from the top level (``botters.Client``,
+``botters.FetchResult``...), resolved on first access so that ``import
+botters`` does not import aiohttp.
+"""
+
+from __future__ import annotations
+
+from botters.transports._auth import Auth
+from botters.transports._errors import (
+    ClientClosedError,
+    ConnectError,
+    ConnectionLostError,
+    HandshakeError,
+    HTTPStatusError,
+    TLSError,
+    TooManyRedirectsError,
+    TransportError,
+    TransportTimeoutError,
+    WebSocketClosedError,
+)
+from botters.transports._streams import (
+    MessageStream,
+    QueueClosed,
+    QueueEmpty,
+    WebSocketQueue,
+    matches,
+)
+
+from ._client import Client, FetchResult, NotJSONContent, RequestContext
+from ._resolver import PinnedResolver
+
+__all__ = [
+    "Auth",
+    "Client",
+    "ClientClosedError",
+    "ConnectError",
+    "ConnectionLostError",
+    "FetchResult",
+    "HTTPStatusError",
+    "HandshakeError",
+    "MessageStream",
+    "NotJSONContent",
+    "PinnedResolver",
+    "QueueClosed",
+    "QueueEmpty",
+    "RequestContext",
+    "TLSError",
+    "TooManyRedirectsError",
+    "TransportError",
+    "TransportTimeoutError",
+    "WebSocketClosedError",
+    "WebSocketQueue",
+    "matches",
+]

@@ -1,0 +1,528 @@
+"""``botters.Client``: pybotters' HTTP API on aiohttp, signed by the pure core.
+
+Theory of operation
+-------------------
+Every request goes through three steps:
+
+1. :meth:`botters.Request.build` turns ``(method, url, params, data)`` into the
+   final URL and body bytes (``base_url`` is prepended to relative URLs by
+   plain concatenation, as in pybotters);
+2. :func:`botters.protocol.sign_request` signs it for its **exact** host with
+   ``now=time.time()`` (unless ``auth=None``);
+3. aiohttp sends it **without re-encoding**: ``yarl.URL(url, encoded=True)``,
+   ``data=<the bytes>`` and the request's headers, so the exchange receives
+   byte for byte what was signed.
+
+Redirects. aiohttp follows redirects itself and, on a change of origin, drops
+only the ``Authorization`` header; it would forward an exchange's signature
+headers (``ACCESS-KEY``, ``X-BAPI-SIGN``...) to whatever host a ``Location``
+names. So a *signed* request is sent with ``allow_redirects=False`` and botters
+follows the redirects itself: when a hop leaves the original origin (scheme,
+host, port), every header the signer added is removed, for that hop and all
+later ones, and nothing is re-signed. Unsigned requests use aiohttp's own
+redirect handling. Either way ``max_redirects`` (default 10) and
+``allow_redirects=False`` are honoured; for redirects botters followed itself,
+``response.history`` is empty.
+
+Errors. aiohttp's exceptions raised by these methods are mapped to
+:mod:`botters.transports._errors` types (see :func:`~._errors.map_error`).
+"""
+
+from __future__ import annotations
+
+import ssl as _ssl
+import time
+from collections.abc import Coroutine, Generator, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Protocol, cast
+
+import aiohttp
+import yarl
+from multidict import CIMultiDict
+
+from botters._apis import load_apis
+from botters._version import __version__
+from botters.protocol._credentials import Apis
+from botters.protocol._errors import ConfigError
+from botters.protocol._registry import resolve as _resolve_route
+from botters.protocol._registry import sign_request
+from botters.protocol._request import Request
+from botters.transports._auth import Auth
+from botters.transports._errors import ClientClosedError, TooManyRedirectsError, TransportError
+from botters.transports._json import JSONDecodeError, loads
+
+from ._errors import MAPPED, map_error
+from ._resolver import PinnedResolver
+
+
+class _App(Protocol):
+    async def close(self) -> None: ...
+
+
+__all__ = ["Client", "FetchResult", "NotJSONContent", "RequestContext"]
+
+USER_AGENT: Final = f"botters/{__version__}"
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_PLAIN_BODY = (Mapping, list, tuple, str, bytes, bytearray, memoryview)
+
+
+@dataclass
+class NotJSONContent:
+    """``FetchResult.data`` when the body is not JSON: falsy, and holds the decode error.
+
+    ``if result.data:`` therefore guards JSON use (as in pybotters).
+    """
+
+    error: JSONDecodeError
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass
+class FetchResult:
+    """What :meth:`Client.fetch` returns (pybotters-compatible).
+
+    Attributes:
+        response: aiohttp's ``ClientResponse``; its body is already read and
+            the connection released.
+        text: The body decoded as text (undecodable bytes replaced).
+        data: The body parsed as JSON; ``None`` for an empty body; a falsy
+            :class:`NotJSONContent` when the body is not JSON.
+    """
+
+    response: aiohttp.ClientResponse
+    text: str
+    data: Any
+
+
+class RequestContext:
+    """What the request methods return: ``await`` it, or use it with ``async with``.
+
+    Both give aiohttp's ``ClientResponse`` (as pybotters does), with its
+    headers read and its body not yet read::
+
+        resp = await client.get(url)            # read it, then resp.release()
+        async with client.get(url) as resp:     # released when the block ends
+            data = await resp.json()
+
+    The request is built and signed when it is awaited or entered, not when the
+    method is called, so the signature's timestamp is fresh.
+    """
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, aiohttp.ClientResponse]) -> None:
+        self._coro = coro
+        self._resp: aiohttp.ClientResponse | None = None
+
+    def __await__(self) -> Generator[Any, None, aiohttp.ClientResponse]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        self._resp = await self._coro
+        return await self._resp.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            await resp.__aexit__(exc_type, exc, tb)
+
+
+def _safe_url(request: Request) -> str:
+    # For messages: scheme, host and path only (queries may hold signatures or tokens).
+    p = request.parts
+    return f"{p.scheme}://{p.netloc}{p.path}"
+
+
+class Client:
+    """pybotters' ``Client`` on aiohttp: signed HTTP requests and managed WebSockets.
+
+    Use it as an async context manager (it needs a running event loop)::
+
+        async with botters.Client(apis=apis, base_url="https://api.bitflyer.com") as client:
+            r = await client.fetch("GET", "/v1/me/getbalance")
+
+    Args:
+        apis: Credentials: a dict, a path to a JSON file, or ``None`` for the
+            implicit sources (``./apis.json``, then ``$BOTTERS_APIS`` or
+            ``$PYBOTTERS_APIS``). Read once, here.
+        base_url: Prefix for relative request URLs (plain concatenation, only
+            when the URL has no scheme; never applied to :meth:`ws_connect`).
+        session: A caller-owned ``aiohttp.ClientSession`` to send through.
+            botters never closes it and adds no default headers to it; it
+            cannot be combined with session options.
+        resolve: **Testing hook.** Pin host names to local addresses, e.g.
+            ``{"api.bitflyer.com": ("127.0.0.1", 8443)}``: URLs, signatures
+            and TLS checks keep the real name (see :class:`PinnedResolver`).
+        ssl: TLS setting for the connector botters creates (an
+            ``ssl.SSLContext`` trusting a test CA, or ``False``); aiohttp's
+            default verification otherwise.
+        **session_kwargs: Passed to ``aiohttp.ClientSession`` (``headers``,
+            ``timeout``, ``connector``, ``raise_for_status``...). A
+            ``User-Agent`` of ``botters/<version>`` is added unless given.
+    """
+
+    def __init__(
+        self,
+        apis: Any = None,
+        base_url: str = "",
+        *,
+        session: aiohttp.ClientSession | None = None,
+        resolve: Mapping[str, tuple[str, int | None]] | None = None,
+        ssl: _ssl.SSLContext | bool | None = None,
+        **session_kwargs: Any,
+    ) -> None:
+        self._apis: Apis = load_apis(apis)
+        self._base_url = base_url
+        self._resolver: PinnedResolver | None = None
+        self._apps: set[_App] = set()
+        self._closed = False
+        if session is not None:
+            if session_kwargs or resolve is not None or ssl is not None:
+                raise ConfigError(
+                    "Client(session=...) sends through your session as it is: configure it "
+                    "there instead of passing session options, resolve= or ssl="
+                )
+            self._session = session
+            self._owns_session = False
+            return
+        headers: CIMultiDict[str] = CIMultiDict(session_kwargs.pop("headers", None) or {})
+        if "User-Agent" not in headers:
+            headers["User-Agent"] = USER_AGENT
+        if resolve is not None or ssl is not None:
+            if "connector" in session_kwargs:
+                raise ConfigError(
+                    "resolve= and ssl= configure the connector botters creates; with your own "
+                    "connector=, give it resolver=PinnedResolver(...) and ssl= yourself"
+                )
+            if resolve is not None:
+                self._resolver = PinnedResolver(resolve)
+            session_kwargs["connector"] = aiohttp.TCPConnector(
+                resolver=cast(Any, self._resolver), ssl=True if ssl is None else ssl
+            )
+        self._session = aiohttp.ClientSession(headers=headers, **session_kwargs)
+        self._owns_session = True
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close every WebSocketApp, then the session if botters created it.
+
+        Every background task is cancelled and awaited and every socket is
+        closed before this returns. Calling it twice is harmless. A session
+        passed as ``session=`` stays open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            while self._apps:
+                await self._apps.pop().close()
+        finally:
+            if self._owns_session:
+                await self._session.close()
+            if self._resolver is not None:
+                await self._resolver.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session requests go through."""
+        return self._session
+
+    @property
+    def apis(self) -> Apis:
+        """The credentials, parsed (their ``repr`` never shows a secret)."""
+        return self._apis
+
+    @property
+    def base_url(self) -> str:
+        """The prefix for relative request URLs."""
+        return self._base_url
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str | yarl.URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        auth: Any = Auth,
+        **kwargs: Any,
+    ) -> RequestContext:
+        """Send a request; ``await`` it or use it with ``async with`` (see :class:`RequestContext`).
+
+        Args:
+            method: HTTP method.
+            url: Absolute URL, or a path appended to ``base_url``.
+            params: Query parameters (a dict, ``(key, value)`` pairs, or an
+                already-encoded query string).
+            data: The body: a dict or list is encoded the way the target
+                exchange expects (JSON or form); ``str``/``bytes`` are sent as
+                given. Other aiohttp payloads (``FormData``, streams) are
+                passed through, and only to hosts botters does not sign.
+            auth: :class:`~botters.Auth` (default) signs for the URL's exact
+                host; ``None`` sends it unsigned; anything else (an
+                ``aiohttp.BasicAuth``) goes to aiohttp unsigned.
+            **kwargs: Other ``aiohttp.ClientSession.request`` options
+                (``headers``, ``timeout``, ``allow_redirects``, ``ssl``...).
+                ``json=`` is refused: botters signs ``data=``, so pass the
+                dict as ``data=``.
+
+        Raises:
+            ConfigError: ``json=`` was given (raised at once).
+        """
+        if "json" in kwargs:
+            raise ConfigError(
+                "json= is not supported: botters signs the body given as data=. "
+                "Pass the dict as data=...; it is sent as JSON to exchanges that expect JSON"
+            )
+        return RequestContext(self._send(method, url, params, data, auth, kwargs))
+
+    def get(self, url: str | yarl.URL, *, params: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("GET", url, ...)``."""
+        return self.request("GET", url, params=params, **kwargs)
+
+    def post(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("POST", url, ...)``."""
+        return self.request("POST", url, data=data, **kwargs)
+
+    def put(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("PUT", url, ...)``."""
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def delete(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("DELETE", url, ...)``."""
+        return self.request("DELETE", url, data=data, **kwargs)
+
+    async def fetch(
+        self,
+        method: str,
+        url: str | yarl.URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        **kwargs: Any,
+    ) -> FetchResult:
+        """Send a request, read the whole body and parse it as JSON.
+
+        Takes the same arguments as :meth:`request`. The response is released
+        before this returns. ``data`` is the parsed JSON, ``None`` for an empty
+        body (as aiohttp's ``json()`` gives), or a falsy :class:`NotJSONContent`.
+        """
+        async with self.request(method, url, params=params, data=data, **kwargs) as resp:
+            try:
+                text = await resp.text(errors="replace")
+            except MAPPED as exc:
+                raise map_error(exc, str(resp.url.with_query(None))) from exc
+        parsed: Any
+        if not text.strip():
+            parsed = None
+        else:
+            try:
+                parsed = loads(text)
+            except JSONDecodeError as exc:
+                parsed = NotJSONContent(exc)
+        return FetchResult(resp, text, parsed)
+
+    def build(
+        self,
+        method: str,
+        url: str | yarl.URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        auth: Any = Auth,
+        now: float | None = None,
+    ) -> Request:
+        """The exact request botters would send (built and, unless ``auth=None``, signed).
+
+        Useful to inspect or log what goes out; the request methods do this,
+        then send the result without re-encoding it.
+        """
+        request = self._build(method, url, params, data, headers)
+        if auth is Auth:
+            return sign_request(request, self._apis, now=time.time() if now is None else now)
+        return request
+
+    def _build(
+        self,
+        method: str,
+        url: str | yarl.URL,
+        params: Any,
+        data: Any,
+        headers: Any,
+    ) -> Request:
+        url_str = str(url)
+        if isinstance(params, str):
+            if params:
+                joined = url_str if "://" in url_str else self._base_url + url_str
+                url_str = f"{joined}{'&' if '?' in joined else '?'}{params}"
+            params = None
+        if isinstance(data, str) and not _has_content_type(headers):
+            # What aiohttp labels a str body with; kept so behaviour matches pybotters.
+            headers = [*_header_pairs(headers), ("Content-Type", "text/plain; charset=utf-8")]
+        return Request.build(
+            method,
+            url_str,
+            params=params,
+            data=data,
+            headers=_header_pairs(headers) if headers is not None else None,
+            base_url=self._base_url,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str | yarl.URL,
+        params: Any,
+        data: Any,
+        auth: Any,
+        kwargs: dict[str, Any],
+    ) -> aiohttp.ClientResponse:
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        headers = kwargs.pop("headers", None)
+        passthrough: Any = None
+        if data is not None and not isinstance(data, _PLAIN_BODY):
+            passthrough, data = data, None
+        unsigned = self._build(method, url, params, data, headers)
+        signed = unsigned
+        if auth is Auth:
+            if passthrough is not None and _resolve_route(unsigned, self._apis) is not None:
+                raise ConfigError(
+                    f"cannot sign a {type(passthrough).__name__} body for "
+                    f"{_safe_url(unsigned)}: pass data= as a dict, str or bytes"
+                )
+            signed = sign_request(unsigned, self._apis, now=time.time())
+        elif isinstance(auth, aiohttp.BasicAuth):
+            # As an Authorization header: aiohttp deprecates auth= (and drops that
+            # header itself when a redirect leaves the origin).
+            if not any(k.lower() == "authorization" for k in signed.headers):
+                signed = signed.with_headers({"Authorization": auth.encode()})
+        elif auth is not None:
+            kwargs["auth"] = auth
+        body: Any = passthrough if passthrough is not None else (signed.body or None)
+        follow = signed is not unsigned and kwargs.get("allow_redirects", True)
+        max_redirects = 10
+        if follow:
+            kwargs["allow_redirects"] = False
+            max_redirects = kwargs.pop("max_redirects", 10)
+        target = yarl.URL(signed.url, encoded=True)
+        try:
+            resp = await self._session.request(
+                signed.method, target, data=body, headers=dict(signed.headers), **kwargs
+            )
+            if follow and resp.status in _REDIRECTS:
+                resp = await self._follow(resp, signed, unsigned, kwargs, max_redirects)
+        except MAPPED as exc:
+            raise map_error(exc, _safe_url(signed)) from exc
+        except RuntimeError as exc:
+            if self._session.closed:
+                raise ClientClosedError("the aiohttp session of this Client is closed") from exc
+            raise
+        return resp
+
+    async def _follow(
+        self,
+        resp: aiohttp.ClientResponse,
+        signed: Request,
+        unsigned: Request,
+        kwargs: dict[str, Any],
+        max_redirects: int,
+    ) -> aiohttp.ClientResponse:
+        auth_headers = [
+            name for name, value in signed.headers.items() if unsigned.headers.get(name) != value
+        ]
+        method = signed.method
+        headers = dict(signed.headers)
+        body: bytes | None = signed.body or None
+        origin = resp.url.origin()
+        hops = 0
+        while resp.status in _REDIRECTS:
+            location = resp.headers.get("Location") or resp.headers.get("URI")
+            if not location:
+                return resp
+            hops += 1
+            status = resp.status
+            if max_redirects and hops > max_redirects:
+                resp.release()
+                raise TooManyRedirectsError(
+                    f"more than {max_redirects} redirects for {_safe_url(signed)}",
+                    status=status,
+                    reason=resp.reason or "",
+                    url=_safe_url(signed),
+                    headers=resp.headers,
+                )
+            try:
+                target = resp.url.join(yarl.URL(location))
+            except ValueError as exc:
+                resp.release()
+                raise TransportError(
+                    f"redirect to an invalid URL from {_safe_url(signed)}", url=_safe_url(signed)
+                ) from exc
+            resp.release()
+            if target.scheme not in ("http", "https"):
+                raise TransportError(
+                    f"redirect to a non-HTTP URL ({target.scheme}:) from {_safe_url(signed)}",
+                    url=_safe_url(signed),
+                )
+            if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+                method = "GET"
+                body = None
+                headers = {
+                    k: v
+                    for k, v in headers.items()
+                    if k.lower() not in ("content-type", "content-length")
+                }
+            if auth_headers and target.origin() != origin:
+                # Leaving the origin that was signed for: the signature stays behind.
+                dropped = {name.lower() for name in auth_headers}
+                headers = {k: v for k, v in headers.items() if k.lower() not in dropped}
+                auth_headers = []
+            resp = await self._session.request(method, target, data=body, headers=headers, **kwargs)
+        return resp
+
+    def _forget(self, app: _App) -> None:
+        self._apps.discard(app)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<botters.Client {state} base_url={self._base_url!r} apis={list(self._apis)}>"
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), v) for k, v in headers.items()]
+    return list(headers)
+
+
+def _has_content_type(headers: Any) -> bool:
+    return any(k.lower() == "content-type" for k, _ in _header_pairs(headers))
