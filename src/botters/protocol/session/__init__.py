@@ -1,0 +1,211 @@
+"""The WebSocket session state machine (pure): what adapters drive.
+
+One :class:`Session` per logical feed (pybotters' ``WebSocketApp``). It owns
+connecting, token fetching, login, subscriptions, keepalive, dead-peer and
+idle detection, backoff, rotation and store resync decisions; the adapter owns
+sockets, HTTP, sleeping and user callbacks. The theory of operation is in
+:mod:`botters.protocol.session._machine`.
+
+Driving it
+----------
+Create it from a validated :class:`SessionConfig` (give it an RNG: the core
+never creates one)::
+
+    session = Session(SessionConfig(url=url, sends=[...], apis=apis, rng=random.Random()))
+
+Feed inputs; each call returns actions to carry out **in order**:
+
+================================  ==================================================
+input (``now`` = monotonic s)     when
+================================  ==================================================
+``start(now=, wall=)``            once (``wall`` = ``time.time()``)
+``connected(cid, now=)``          the handshake of ``cid`` completed
+``connect_failed(cid, reason,     the handshake failed (``status``: HTTP status of a
+status=, now=)``                  refused upgrade)
+``frame_received(cid, frame,      a text (``str``) / binary (``bytes``) message;
+parsed, now)``                    ``parsed`` is its JSON or :data:`NOT_PARSED`
+``protocol_ping(cid, payload,     a PING frame (skip if your library answers pings)
+now=)``
+``protocol_pong(cid, payload,     a PONG frame
+now=)``
+``connection_lost(cid, code=,     ``cid`` is gone, whoever closed it (also after a
+reason=, clean=, now=)``          :class:`CloseConnection`)
+``timer(now=)``                   ``now >= session.deadline`` (early is harmless)
+``user_send(data, conn_id=,       ``current_ws.send_*``; raises :class:`SessionError`
+now=)``                           when not open
+``user_close(now=)``              the user closes the app
+``url_changed(url, now=)``        the ``url`` setter; used from the next connect
+``http_response(rid, status=,     the answer to :class:`HttpRequest` ``rid`` (``body``
+body=, error=, now=)``            = parsed JSON; ``error`` when none came)
+``rotate(reason, now=)``          reconnect make-before-break now
+================================  ==================================================
+
+Inputs that may sign (``connected``, ``connection_lost``, ``timer``,
+``user_send``, ``http_response``, ``rotate``) also take ``wall=``; pass it
+when handy, the machine otherwise extrapolates from the last one.
+``handle(event)`` takes the same inputs as event objects (:class:`Start`,
+:class:`FrameReceived`...).
+
+Actions:
+
+* :class:`OpenConnection` ``(conn_id, url, headers)``: open it, then report
+  ``connected`` or ``connect_failed``. The URL may hold a token: never log it.
+* :class:`SendFrame` ``(conn_id, data)``: ``str`` as text, ``bytes`` as binary.
+* :class:`SendPing` / :class:`SendPong` ``(conn_id, payload)``.
+* :class:`CloseConnection` ``(conn_id, code, reason)``: close (or cancel the
+  pending handshake), then report ``connection_lost``.
+* :data:`DELIVER`: hand the frame given to *this* call to the user's handlers
+  (with its ``conn_id``). The hot path returns the shared tuple
+  :data:`DELIVER_ONLY`; test it with ``is``.
+* :class:`FeedInterrupted`: call ``feed_interrupted()`` on the attached stores.
+* :class:`HttpRequest` ``(request_id, request)``: send the **unsigned**
+  :class:`~botters.protocol.Request` as the client sends any request (its REST
+  signer signs private ones), then call ``http_response``.
+* :class:`Report` subclasses: observable events to log or expose
+  (:class:`Connecting`, :class:`Established`, :class:`LoggedIn`,
+  :class:`LoginFailed`, :class:`Opened`, :class:`Disconnected`,
+  :class:`BackingOff`, :class:`TokenFailed`, :class:`Idle`, :class:`Resumed`,
+  :class:`RotationStarted`, :class:`RotationFailed`, :class:`Rotated`,
+  :class:`Closed`, :class:`Ignored`).
+
+Then sleep until :attr:`Session.deadline` (``None``: no wake-up needed) and
+call ``timer``. Re-read ``deadline`` after every call whose result is not
+:data:`DELIVER_ONLY`; a fast-path frame only ever moves it later.
+:attr:`Session.current` is the ``conn_id`` for ``current_ws`` (``None`` while
+not open), :attr:`Session.idle_since` the idle signal.
+
+A sketch of an asyncio adapter (one task per connection reads frames and feeds
+``frame_received``; one timer task; ``run`` executes actions)::
+
+    def feed(actions):
+        if actions is DELIVER_ONLY:
+            return deliver(cid, frame, parsed)
+        for a in actions:
+            if a is DELIVER:               deliver(cid, frame, parsed)
+            elif isinstance(a, OpenConnection):  spawn(connect(a.conn_id, a.url, a.headers))
+            elif isinstance(a, SendFrame):       conns[a.conn_id].send(a.data)
+            elif isinstance(a, SendPing):        conns[a.conn_id].ping(a.payload)
+            elif isinstance(a, CloseConnection): spawn(close(a.conn_id, a.code))
+            elif isinstance(a, HttpRequest):     spawn(fetch(a.request_id, a.request))
+            elif isinstance(a, FeedInterrupted): [s.feed_interrupted() for s in stores]
+            elif isinstance(a, Report):          log(a)
+        wake_timer_task()                   # deadline may have moved earlier
+
+    async def timer_task():
+        while session.state is not State.CLOSED:
+            d = session.deadline
+            await sleep_until(d)            # or until woken
+            feed(session.timer(now=loop.time(), wall=time.time()))
+"""
+
+from __future__ import annotations
+
+from ._config import Backoff, MessagePredicate, RandomSource, SessionConfig
+from ._events import (
+    DELIVER,
+    DELIVER_ONLY,
+    NOT_PARSED,
+    Action,
+    BackingOff,
+    CloseConnection,
+    Closed,
+    Connected,
+    ConnectFailed,
+    Connecting,
+    ConnectionLost,
+    Deliver,
+    Disconnected,
+    Established,
+    Event,
+    FeedInterrupted,
+    FrameReceived,
+    HttpRequest,
+    HttpResponse,
+    Idle,
+    Ignored,
+    LoggedIn,
+    LoginFailed,
+    NotParsed,
+    OpenConnection,
+    Opened,
+    OutgoingData,
+    ProtocolPing,
+    ProtocolPong,
+    Report,
+    Resumed,
+    Rotate,
+    Rotated,
+    RotationFailed,
+    RotationStarted,
+    SendFrame,
+    SendPing,
+    SendPong,
+    Start,
+    Timer,
+    TokenFailed,
+    UrlChanged,
+    UserClose,
+    UserSend,
+)
+from ._machine import Session, SessionError, State
+from ._tokens import GMOCoinToken, HttpResult, KuCoinBullet, ListenKey, Ticket, TokenFlow
+
+__all__ = [
+    "DELIVER",
+    "DELIVER_ONLY",
+    "NOT_PARSED",
+    "Action",
+    "BackingOff",
+    "Backoff",
+    "CloseConnection",
+    "Closed",
+    "ConnectFailed",
+    "Connected",
+    "Connecting",
+    "ConnectionLost",
+    "Deliver",
+    "Disconnected",
+    "Established",
+    "Event",
+    "FeedInterrupted",
+    "FrameReceived",
+    "GMOCoinToken",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpResult",
+    "Idle",
+    "Ignored",
+    "KuCoinBullet",
+    "ListenKey",
+    "LoggedIn",
+    "LoginFailed",
+    "MessagePredicate",
+    "NotParsed",
+    "OpenConnection",
+    "Opened",
+    "OutgoingData",
+    "ProtocolPing",
+    "ProtocolPong",
+    "RandomSource",
+    "Report",
+    "Resumed",
+    "Rotate",
+    "Rotated",
+    "RotationFailed",
+    "RotationStarted",
+    "SendFrame",
+    "SendPing",
+    "SendPong",
+    "Session",
+    "SessionConfig",
+    "SessionError",
+    "Start",
+    "State",
+    "Ticket",
+    "Timer",
+    "TokenFailed",
+    "TokenFlow",
+    "UrlChanged",
+    "UserClose",
+    "UserSend",
+]
