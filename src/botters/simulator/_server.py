@@ -487,6 +487,7 @@ class Simulator:
         self._thread_stop: asyncio.Event | None = None
 
         self._ticks = 0
+        self._paused = False
         self._connections: list[SimConnection] = []
         self._armed: deque[Fault] = deque()
         self._armed_rest: deque[tuple[RestFault, str | None]] = deque()
@@ -1065,13 +1066,28 @@ class Simulator:
         self._market(product_code)
         self._call(self._tick, {product_code: price})
 
+    def pause(self) -> None:
+        """Stop the automatic ticks (the market holds still until :meth:`resume`).
+
+        :meth:`advance` and :meth:`move_price` still tick. Use it to compare a
+        client's book with :meth:`board_snapshot` at a quiet moment.
+        """
+        self._call(setattr, self, "_paused", True)
+
+    def resume(self) -> None:
+        """Restart the automatic ticks stopped by :meth:`pause`."""
+        self._call(setattr, self, "_paused", False)
+
     async def _tick_loop(self, interval: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
-            deadline += interval
-            await asyncio.sleep(max(0.0, deadline - loop.time()))
-            self._tick()
+            # Fixed-rate ticks; after a stall, carry on from now rather than
+            # firing a burst of catch-up ticks.
+            deadline = max(deadline + interval, loop.time())
+            await asyncio.sleep(deadline - loop.time())
+            if not self._paused:
+                self._tick()
 
     def _tick(self, targets: Mapping[str, int] | None = None) -> None:
         self._ticks += 1
