@@ -59,7 +59,9 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "TransportTimeoutError",
+    "WebSocketApp",
     "WebSocketClosedError",
+    "WebSocketConnection",
     "WebSocketQueue",
     "__version__",
     "bitFlyerDataStore",
@@ -85,7 +87,9 @@ _LAZY: dict[str, str] = {
     "TooManyRedirectsError": "botters.transports._errors",
     "TransportError": "botters.transports._errors",
     "TransportTimeoutError": "botters.transports._errors",
+    "WebSocketApp": "botters.transports.aiohttp",
     "WebSocketClosedError": "botters.transports._errors",
+    "WebSocketConnection": "botters.transports.aiohttp",
     "WebSocketQueue": "botters.transports._streams",
 }
 

@@ -39,7 +39,15 @@ from botters.protocol.store._collection import DataStoreCollection
 from ._json import fast_loads, loads
 from ._streams import DEFAULT_MAXSIZE, MessageStream
 
-__all__ = ["Dispatcher", "Handler", "HandlerKind", "HandlerSpec", "as_handlers"]
+__all__ = [
+    "NOT_JSON",
+    "UNPARSED",
+    "Dispatcher",
+    "Handler",
+    "HandlerKind",
+    "HandlerSpec",
+    "as_handlers",
+]
 
 logger = logging.getLogger("botters.ws")
 
@@ -57,7 +65,23 @@ HandlerSpec: TypeAlias = Handler | Iterable[Handler] | None
 HandlerKind: TypeAlias = Literal["str", "bytes", "json"]
 
 _KEEPALIVE_TEXT: Final = frozenset({"ping", "pong"})
-_NOT_JSON: Final = object()
+
+
+class _Sentinel:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+NOT_JSON: Final[Any] = _Sentinel("NOT_JSON")
+"""What :meth:`Dispatcher.parse` returns for a frame that is not JSON."""
+
+UNPARSED: Final[Any] = _Sentinel("UNPARSED")
+"""The default ``parsed`` of :meth:`Dispatcher.text`: "not parsed yet, parse if needed"."""
 
 
 def _check(handler: object) -> Handler:
@@ -101,6 +125,7 @@ class Dispatcher:
         "_warned",
         "is_keepalive",
         "name",
+        "wants_json",
     )
 
     def __init__(
@@ -115,6 +140,8 @@ class Dispatcher:
         self._bytes = as_handlers(hdlr_bytes)
         self._json = as_handlers(hdlr_json)
         self._streams: tuple[MessageStream, ...] = ()
+        self.wants_json = bool(self._json)
+        """Whether frames must be parsed: there are JSON handlers or open streams."""
         self._warned = False
         self.name = name
         self.is_keepalive: Callable[[str | bytes], bool] | None = None
@@ -128,6 +155,7 @@ class Dispatcher:
         checked = _check(handler)
         if kind == "json":
             self._json = (*self._json, checked)
+            self.wants_json = True
         elif kind == "str":
             self._str = (*self._str, checked)
         elif kind == "bytes":
@@ -153,6 +181,7 @@ class Dispatcher:
             raise ConfigError(f"kind must be 'str', 'bytes' or 'json', not {kind!r}")
         if kind in (None, "json"):
             self._json = without(self._json)
+            self.wants_json = bool(self._json or self._streams)
         if kind in (None, "str"):
             self._str = without(self._str)
         if kind in (None, "bytes"):
@@ -170,10 +199,12 @@ class Dispatcher:
         """A new :class:`MessageStream` fed with this connection's JSON messages."""
         stream = MessageStream(filters, maxsize=maxsize, detach=self._detach)
         self._streams = (*self._streams, stream)
+        self.wants_json = True
         return stream
 
     def _detach(self, stream: MessageStream) -> None:
         self._streams = tuple(s for s in self._streams if s is not stream)
+        self.wants_json = bool(self._json or self._streams)
 
     @property
     def streams(self) -> tuple[MessageStream, ...]:
@@ -183,6 +214,7 @@ class Dispatcher:
     def close_streams(self) -> None:
         """Close every stream (their readers finish what is buffered, then stop)."""
         streams, self._streams = self._streams, ()
+        self.wants_json = bool(self._json)
         for stream in streams:
             stream.close()
 
@@ -208,37 +240,40 @@ class Dispatcher:
 
     # -- the hot path ----------------------------------------------------------------
 
-    def text(self, data: str, ws: Any) -> None:
-        """Deliver one text frame."""
+    def parse(self, data: str | bytes) -> Any:
+        """``data`` parsed as JSON, or :data:`NOT_JSON` (logged, see the module docs)."""
+        try:
+            return fast_loads(data)
+        except ValueError:
+            return self._slow_parse(data)
+
+    def text(self, data: str, ws: Any, parsed: Any = UNPARSED) -> None:
+        """Deliver one text frame (``parsed``: its JSON if the caller already parsed it)."""
         for h in self._str:
             try:
                 h(data, ws)
             except Exception:
                 self._handler_failed(h, "str", data)
-        if self._json or self._streams:
-            try:
-                obj = fast_loads(data)
-            except ValueError:
-                obj = self._slow_parse(data)
-                if obj is _NOT_JSON:
-                    return
-            self._deliver(obj, ws)
+        if parsed is UNPARSED:
+            if not self.wants_json:
+                return
+            parsed = self.parse(data)
+        if parsed is not NOT_JSON:
+            self._deliver(parsed, ws)
 
-    def binary(self, data: bytes, ws: Any) -> None:
-        """Deliver one binary frame."""
+    def binary(self, data: bytes, ws: Any, parsed: Any = UNPARSED) -> None:
+        """Deliver one binary frame (``parsed``: its JSON if the caller already parsed it)."""
         for h in self._bytes:
             try:
                 h(data, ws)
             except Exception:
                 self._handler_failed(h, "bytes", data)
-        if self._json or self._streams:
-            try:
-                obj = fast_loads(data)
-            except ValueError:
-                obj = self._slow_parse(data)
-                if obj is _NOT_JSON:
-                    return
-            self._deliver(obj, ws)
+        if parsed is UNPARSED:
+            if not self.wants_json:
+                return
+            parsed = self.parse(data)
+        if parsed is not NOT_JSON:
+            self._deliver(parsed, ws)
 
     def _deliver(self, obj: Any, ws: Any) -> None:
         for h in self._json:
@@ -254,7 +289,7 @@ class Dispatcher:
             return loads(data)
         except ValueError as exc:
             self._not_json(data, exc)
-            return _NOT_JSON
+            return NOT_JSON
 
     def _not_json(self, data: str | bytes, exc: ValueError) -> None:
         if isinstance(data, str) and data in _KEEPALIVE_TEXT:

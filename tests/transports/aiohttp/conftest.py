@@ -8,8 +8,10 @@ for those names.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 import trustme
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BITFLYER_KEY = "test-bitflyer-key-0001"
 BITFLYER_SECRET = "test-bitflyer-secret-must-not-leak-0001"
@@ -153,3 +155,100 @@ class Tools:
 @pytest.fixture
 def tools() -> type[Tools]:
     return Tools
+
+
+# -- WebSocket server ------------------------------------------------------------------------
+
+
+@dataclass
+class WsPeer:
+    """The server side of one WebSocket connection."""
+
+    ws: web.WebSocketResponse
+    request: web.Request
+    path: str
+    headers: dict[str, str]
+    received: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def recv_json(self) -> Any:
+        return json.loads(await self.received.get())
+
+    async def send_json(self, data: Any) -> None:
+        await self.ws.send_str(json.dumps(data))
+
+    def abort(self) -> None:
+        """Drop the TCP connection without a close frame."""
+        transport = self.request.transport
+        assert transport is not None
+        transport.abort()
+
+
+@dataclass
+class WsServer:
+    """A WebSocket server: each accepted connection is put on ``peers``.
+
+    ``on_connect(peer)`` may answer the first messages (a login...); ``refuse``
+    holds HTTP statuses to answer the next handshakes with, one per attempt.
+    """
+
+    port: int = 0
+    scheme: str = "ws"
+    peers: asyncio.Queue[WsPeer] = field(default_factory=asyncio.Queue)
+    all_peers: list[WsPeer] = field(default_factory=list)
+    refuse: list[int] = field(default_factory=list)
+    on_message: Callable[[WsPeer, Any], Awaitable[None]] | None = None
+    autoping: bool = True
+
+    def url(self, path: str = "/ws") -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse:
+            return web.Response(status=self.refuse.pop(0), text="go away")
+        ws = web.WebSocketResponse(autoping=self.autoping)
+        await ws.prepare(request)
+        peer = WsPeer(
+            ws, request, request.path_qs, {k.lower(): v for k, v in request.headers.items()}
+        )
+        self.all_peers.append(peer)
+        self.peers.put_nowait(peer)
+        try:
+            async for msg in ws:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    peer.received.put_nowait(msg.data)
+                    if self.on_message is not None:
+                        await self.on_message(peer, msg.data)
+        finally:
+            peer.gone.set()
+        return ws
+
+
+async def _serve_ws(ssl_context: ssl.SSLContext | None) -> AsyncIterator[WsServer]:
+    server = WsServer(scheme="wss" if ssl_context else "ws")
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+    await site.start()
+    server.port = runner.addresses[0][1]
+    try:
+        yield server
+    finally:
+        for peer in server.all_peers:
+            if not peer.ws.closed:
+                await peer.ws.close()
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def ws_server() -> AsyncIterator[WsServer]:
+    async for server in _serve_ws(None):
+        yield server
+
+
+@pytest.fixture
+async def wss_server(server_ssl: ssl.SSLContext) -> AsyncIterator[WsServer]:
+    async for server in _serve_ws(server_ssl):
+        yield server

@@ -30,6 +30,7 @@ from botters.transports._streams import (
 
 from ._client import Client, FetchResult, NotJSONContent, RequestContext
 from ._resolver import PinnedResolver
+from ._ws import WebSocketApp, WebSocketConnection
 
 __all__ = [
     "Auth",
@@ -50,7 +51,9 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "TransportTimeoutError",
+    "WebSocketApp",
     "WebSocketClosedError",
+    "WebSocketConnection",
     "WebSocketQueue",
     "matches",
 ]

@@ -35,7 +35,7 @@ import time
 from collections.abc import Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import aiohttp
 import yarl
@@ -55,10 +55,10 @@ from botters.transports._json import JSONDecodeError, loads
 from ._errors import MAPPED, map_error
 from ._resolver import PinnedResolver
 
+if TYPE_CHECKING:
+    from botters.transports._dispatch import HandlerSpec
 
-class _App(Protocol):
-    async def close(self) -> None: ...
-
+    from ._ws import WebSocketApp
 
 __all__ = ["Client", "FetchResult", "NotJSONContent", "RequestContext"]
 
@@ -182,7 +182,7 @@ class Client:
         self._apis: Apis = load_apis(apis)
         self._base_url = base_url
         self._resolver: PinnedResolver | None = None
-        self._apps: set[_App] = set()
+        self._apps: set[WebSocketApp] = set()
         self._closed = False
         if session is not None:
             if session_kwargs or resolve is not None or ssl is not None:
@@ -412,6 +412,19 @@ class Client:
         if data is not None and not isinstance(data, _PLAIN_BODY):
             passthrough, data = data, None
         unsigned = self._build(method, url, params, data, headers)
+        return await self._send_request(unsigned, auth, kwargs, passthrough)
+
+    async def _send_request(
+        self,
+        unsigned: Request,
+        auth: Any = Auth,
+        kwargs: dict[str, Any] | None = None,
+        passthrough: Any = None,
+    ) -> aiohttp.ClientResponse:
+        """Sign (per ``auth``) and send an already-built request, exactly as built."""
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        kwargs = {} if kwargs is None else kwargs
         signed = unsigned
         if auth is Auth:
             if passthrough is not None and _resolve_route(unsigned, self._apis) is not None:
@@ -508,7 +521,51 @@ class Client:
             resp = await self._session.request(method, target, data=body, headers=headers, **kwargs)
         return resp
 
-    def _forget(self, app: _App) -> None:
+    # -- WebSocket -----------------------------------------------------------------------
+
+    def ws_connect(
+        self,
+        url: str,
+        *,
+        send_str: str | Iterable[str] | None = None,
+        send_bytes: bytes | Iterable[bytes] | None = None,
+        send_json: Any = None,
+        hdlr_str: HandlerSpec = None,
+        hdlr_bytes: HandlerSpec = None,
+        hdlr_json: HandlerSpec = None,
+        backoff: tuple[float, float, float, float] | None = None,
+        heartbeat: float | None = 10.0,
+        auth: Any = Auth,
+        **kwargs: Any,
+    ) -> WebSocketApp:
+        """Open a managed WebSocket; see :class:`WebSocketApp`. Synchronous, like pybotters'.
+
+        It starts connecting at once (a running event loop is required);
+        ``await`` the returned app to wait until it is connected, logged in and
+        subscribed.
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        from ._ws import WebSocketApp
+
+        app = WebSocketApp(
+            self,
+            url,
+            send_str=send_str,
+            send_bytes=send_bytes,
+            send_json=send_json,
+            hdlr_str=hdlr_str,
+            hdlr_bytes=hdlr_bytes,
+            hdlr_json=hdlr_json,
+            backoff=backoff,
+            heartbeat=heartbeat,
+            auth=auth,
+            **kwargs,
+        )
+        self._apps.add(app)
+        return app
+
+    def _forget(self, app: WebSocketApp) -> None:
         self._apps.discard(app)
 
     def __repr__(self) -> str:
