@@ -839,3 +839,47 @@ def test_mexc_listen_key_goes_into_the_query() -> None:
 def test_reports_are_reports() -> None:
     for cls in (Connecting, Established, LoggedIn, Opened, Resumed, TokenFailed, Idle):
         assert issubclass(cls, Report)
+
+
+def test_bitbank_server_pings_are_answered_and_are_not_data() -> None:
+    h = Harness("wss://stream.bitbank.cc/socket.io/?EIO=4&transport=websocket", idle_timeout=10.0)
+    conn = h.open()
+    h.now = 1.0
+    # A data frame stays on the hot path even though the route answers pings.
+    assert h.session.frame_received(conn, '42["message",{}]', NOT_PARSED, 1.0) is DELIVER_ONLY
+    h.now = 2.0
+    acts = h.frame(conn, "2")
+    assert acts == [DELIVER, SendFrame(conn_id=conn, data="3")]
+    acts = h.advance(11.5)
+    assert one(acts, Idle).since == 1.0  # the server's ping did not count as data
+
+
+def test_rotate_on_is_checked_on_the_hot_path_without_leaving_it() -> None:
+    h = Harness(BYBIT_PUBLIC, rotate_on=[{"e": "serverShutdown"}])
+    conn = h.open()
+    assert h.session.frame_received(conn, "{}", {"e": "trade"}, 0.0) is DELIVER_ONLY
+    acts = h.session.frame_received(conn, "{}", {"e": "serverShutdown"}, 0.0)
+    assert acts is not DELIVER_ONLY
+    assert kinds(list(acts))[:2] == ["DELIVER", "RotationStarted"]
+    # Not parsed by the adapter: the machine parses this once itself.
+    h2 = Harness(BYBIT_PUBLIC, rotate_on=lambda m: m == {"bye": 1})
+    conn2 = h2.open()
+    acts = h2.session.frame_received(conn2, '{"bye":1}', NOT_PARSED, 0.0)
+    assert one(list(acts), RotationStarted)
+
+
+def test_each_login_is_built_afresh() -> None:
+    h = Harness(BITFLYER, apis=BITFLYER_APIS)
+    logins = []
+    for _ in range(3):
+        if h.session.state is State.IDLE:
+            conn = one(h.start(), OpenConnection).conn_id
+        else:
+            conn = one(h.advance(h.session.deadline or 0.0), OpenConnection).conn_id
+        logins.append(json.loads(one(h.call("connected", conn), SendFrame).data)["params"])
+        h.frame(conn, AUTH_OK)
+        h.now += 1.0
+        h.call("connection_lost", conn)
+    assert len({p["timestamp"] for p in logins}) == 3
+    assert len({p["nonce"] for p in logins}) == 3
+    assert len({p["signature"] for p in logins}) == 3
