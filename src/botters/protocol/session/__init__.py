@@ -13,32 +13,29 @@ never creates one)::
 
     session = Session(SessionConfig(url=url, sends=[...], apis=apis, rng=random.Random()))
 
-Feed inputs; each call returns actions to carry out **in order**:
+Feed inputs; each call returns actions to carry out **in order**
+(``now`` is always the adapter's monotonic clock, in seconds):
 
-================================  ==================================================
-input (``now`` = monotonic s)     when
-================================  ==================================================
-``start(now=, wall=)``            once (``wall`` = ``time.time()``)
-``connected(cid, now=)``          the handshake of ``cid`` completed
-``connect_failed(cid, reason,     the handshake failed (``status``: HTTP status of a
-status=, now=)``                  refused upgrade)
-``frame_received(cid, frame,      a text (``str``) / binary (``bytes``) message;
-parsed, now)``                    ``parsed`` is its JSON or :data:`NOT_PARSED`
-``protocol_ping(cid, payload,     a PING frame (skip if your library answers pings)
-now=)``
-``protocol_pong(cid, payload,     a PONG frame
-now=)``
-``connection_lost(cid, code=,     ``cid`` is gone, whoever closed it (also after a
-reason=, clean=, now=)``          :class:`CloseConnection`)
-``timer(now=)``                   ``now >= session.deadline`` (early is harmless)
-``user_send(data, conn_id=,       ``current_ws.send_*``; raises :class:`SessionError`
-now=)``                           when not open
-``user_close(now=)``              the user closes the app
-``url_changed(url, now=)``        the ``url`` setter; used from the next connect
-``http_response(rid, status=,     the answer to :class:`HttpRequest` ``rid`` (``body``
-body=, error=, now=)``            = parsed JSON; ``error`` when none came)
-``rotate(reason, now=)``          reconnect make-before-break now
-================================  ==================================================
+* ``start(now=, wall=)``: once; ``wall`` is ``time.time()``.
+* ``connected(conn_id, now=)``: the handshake of ``conn_id`` completed.
+* ``connect_failed(conn_id, reason, status=, now=)``: the handshake failed;
+  ``status`` is the HTTP status of a refused upgrade (403, 429, 503...).
+* ``frame_received(conn_id, frame, parsed, now)``: a text (``str``) or binary
+  (``bytes``) message; ``parsed`` is its JSON (parsed once, for the handlers)
+  or :data:`NOT_PARSED`. Positional arguments: this is the hot path.
+* ``protocol_ping(conn_id, payload, now=)``: a PING frame (skip it if the
+  WebSocket library answers pings itself).
+* ``protocol_pong(conn_id, payload, now=)``: a PONG frame.
+* ``connection_lost(conn_id, code=, reason=, clean=, now=)``: ``conn_id`` is
+  gone, whoever closed it (also after a :class:`CloseConnection`).
+* ``timer(now=)``: ``now >= session.deadline`` (calling early is harmless).
+* ``user_send(data, conn_id=, now=)``: ``current_ws.send_*`` (``str``,
+  ``bytes`` or a ``dict``); raises :class:`SessionError` when not open.
+* ``user_close(now=)``: the user closes the app.
+* ``url_changed(url, now=)``: the ``url`` setter; used from the next connect.
+* ``http_response(request_id, status=, body=, error=, now=)``: the answer to
+  an :class:`HttpRequest` (``body`` = parsed JSON), or ``error`` when none came.
+* ``rotate(reason, now=)``: reconnect make-before-break now.
 
 Inputs that may sign (``connected``, ``connection_lost``, ``timer``,
 ``user_send``, ``http_response``, ``rotate``) also take ``wall=``; pass it
