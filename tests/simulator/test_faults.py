@@ -348,3 +348,22 @@ def test_live_connection_cannot_be_refused() -> None:
                 sim.inject(Fault(), count=0)
 
     asyncio.run(main())
+
+
+def test_stop_with_a_parked_silent_connection() -> None:
+    # The client sent its close frame to a silent peer and keeps the TCP
+    # connection open: stopping the simulator still ends it promptly.
+    async def main() -> None:
+        async with aiohttp.ClientSession() as s:
+            async with Simulator(tick_interval=None) as sim:
+                ws = await s.ws_connect(sim.ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=30))
+                conn = await sim.wait_for_connections(1)
+                conn.go_silent()
+                closing = asyncio.create_task(ws.close())
+                await sim.wait_until(lambda _: conn.client_close_code == 1000)
+                assert conn.open  # parked: the simulator did not answer
+            await closing
+            assert ws.close_code == 1006
+            assert not conn.open
+
+    asyncio.run(main())

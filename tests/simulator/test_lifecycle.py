@@ -20,7 +20,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 import botters
 from botters.protocol import build_login
-from botters.simulator import DEMO_APIS, SIMULATED_HOSTS, Simulator
+from botters.simulator import DEMO_APIS, SIMULATED_HOSTS, Simulator, make_tls_contexts
 
 from .conftest import Rpc
 
@@ -230,14 +230,13 @@ def test_port_in_use_is_reported() -> None:
 class MapResolver(AbstractResolver):
     """Resolve the production hosts to the simulator: what a client's ``resolve=`` does."""
 
-    def __init__(self, address: tuple[str, int]) -> None:
-        self.address = address
+    def __init__(self, pins: dict[str, tuple[str, int]]) -> None:
+        self.pins = pins
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        assert host in SIMULATED_HOSTS, host
-        ip, sim_port = self.address
+        ip, sim_port = self.pins[host]  # nothing else may be resolved
         return [
             {
                 "hostname": host,
@@ -255,12 +254,26 @@ class MapResolver(AbstractResolver):
 
 @pytest.fixture(scope="module")
 def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    return make_tls_contexts()
+
+
+def test_tls_by_hand_with_trustme() -> None:
+    # What Simulator's docstring shows, for users who build their own contexts.
     ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*SIMULATED_HOSTS, "127.0.0.1").configure_cert(server)
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return server, client
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*SIMULATED_HOSTS, "127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def main() -> None:
+        async with (
+            Simulator(tick_interval=None, ssl=server_ctx) as sim,
+            aiohttp.ClientSession() as s,
+            s.get(sim.rest_url + "/v1/getticker", ssl=client_ctx) as r,
+        ):
+            assert r.status == 200
+
+    asyncio.run(main())
 
 
 def test_tls_and_production_urls_signed_by_botters(
@@ -274,7 +287,11 @@ def test_tls_and_production_urls_signed_by_botters(
             assert sim.scheme == "https"
             assert sim.rest_url.startswith("https://127.0.0.1:")
             assert sim.ws_url.startswith("wss://127.0.0.1:")
-            connector = aiohttp.TCPConnector(resolver=MapResolver(sim.address), ssl=client_ctx)
+            assert sim.resolve == {
+                "api.bitflyer.com": sim.address,
+                "ws.lightstream.bitflyer.com": sim.address,
+            }
+            connector = aiohttp.TCPConnector(resolver=MapResolver(sim.resolve), ssl=client_ctx)
             async with aiohttp.ClientSession(connector=connector) as s:
                 # REST to the production URL, signed by botters, served by the simulator.
                 signed = botters.sign_request(
@@ -340,3 +357,33 @@ def test_many_threads_calling_controls_at_once() -> None:
         assert sim.stats.ticks >= 200
         snap = sim.board_snapshot(FX)
         assert snap["bids"][0]["price"] < snap["asks"][0]["price"]
+
+
+def test_botters_client_recipe(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
+    # The recipe of Simulator's docstring, with botters' own client: production
+    # URLs, pinned to the simulator, signed, over TLS.
+    server_ctx, client_ctx = tls
+
+    async def main() -> None:
+        async with (
+            Simulator(tick_interval=None, ssl=server_ctx) as sim,
+            botters.Client(apis=DEMO_APIS, resolve=sim.resolve, ssl=client_ctx) as client,
+        ):
+            r = await client.fetch("GET", "https://api.bitflyer.com/v1/me/getcollateral")
+            assert r.response.status == 200, r.text
+            assert r.data["collateral"] == 1_000_000
+            r = await client.fetch(
+                "POST",
+                "https://api.bitflyer.com/v1/me/sendchildorder",
+                data={
+                    "product_code": FX,
+                    "child_order_type": "MARKET",
+                    "side": "BUY",
+                    "size": 0.01,
+                },
+            )
+            assert r.response.status == 200, r.text
+            assert sim.stats.rest_rejected == 0
+            assert sim.stats.orders == 1
+
+    asyncio.run(main())

@@ -429,6 +429,7 @@ def test_client_close_is_answered() -> None:
             assert await ws.close(code=4001) is True
             assert ws.close_code == 4001  # echoed by the simulator
             await sim.wait_until(lambda _: not conn.open)
+            assert conn.client_close_code == 4001
             assert sim.stats.connections_open == 0
 
     asyncio.run(main())

@@ -39,6 +39,7 @@ from ._server import (
     SimStats,
     Simulator,
 )
+from ._tls import make_tls_contexts
 
 __all__ = [
     "DEFAULT_MARKETS",
@@ -51,4 +52,5 @@ __all__ = [
     "SimConnection",
     "SimStats",
     "Simulator",
+    "make_tls_contexts",
 ]

@@ -164,6 +164,7 @@ class SimConnection:
         self._silent = False
         self._sent = 0
         self._received = 0
+        self._peer_close: int | None = None
         self._subscriptions: set[str] = set()
         self._key: str | None = None
         # Fault state: absolute frame counts at which each fault fires.
@@ -210,6 +211,11 @@ class SimConnection:
     def messages_sent(self) -> int:
         """Text frames sent so far (replies, channel messages, garbage)."""
         return self._sim._call(lambda: self._sent)
+
+    @property
+    def client_close_code(self) -> int | None:
+        """The code of the close frame the client sent, or ``None`` if it sent none."""
+        return self._sim._call(lambda: self._peer_close)
 
     @property
     def messages_received(self) -> int:
@@ -381,28 +387,32 @@ class Simulator:
 
     **Addressing it so that requests are signed.** bitFlyer's signature covers
     the timestamp, method, path with query, and body: never the scheme, host
-    or port. The simulator therefore accepts any ``Host`` header; what must be
-    true is that the *client* considers the request to be for
-    ``https://api.bitflyer.com`` (or ``wss://ws.lightstream.bitflyer.com``),
-    since botters signs only those exact hosts. Either:
+    or port. The simulator therefore accepts any ``Host`` header and serves
+    REST and WebSocket on the same port. What must hold is that the *client*
+    believes it talks to ``https://api.bitflyer.com`` and
+    ``wss://ws.lightstream.bitflyer.com``, since botters signs only those
+    exact hosts. So: serve TLS with a certificate naming the
+    :data:`SIMULATED_HOSTS` (``ssl=``), keep the production URLs in the
+    client, pin both host names to :attr:`address` (:attr:`resolve`, for
+    ``botters.Client(resolve=...)``) and trust the test CA::
 
-    1. serve TLS (``ssl=`` a server context whose certificate names the
-       :data:`SIMULATED_HOSTS`) and have the client resolve both hosts to
-       :attr:`address` (a resolver that maps ``(host, 443)`` to
-       ``("127.0.0.1", sim.port)``, or the hosts to ``127.0.0.1`` with
-       ``:{sim.port}`` in the URL), trusting the test CA; or
-    2. have the client sign for the production URL but send to
-       :attr:`rest_url` / :attr:`ws_url` (a base-URL override that keeps
-       signing), with or without TLS.
+        server_ctx, client_ctx = make_tls_contexts()  # needs trustme
+        async with Simulator(ssl=server_ctx) as sim:
+            async with botters.Client(
+                apis=DEMO_APIS, resolve=sim.resolve, ssl=client_ctx
+            ) as client:
+                await client.fetch("GET", "https://api.bitflyer.com/v1/me/getcollateral")
 
-    With ``trustme`` (a test dependency, not a botters one)::
+    A client may instead sign for the production URL and send the same
+    path, headers and body to :attr:`rest_url` (plain ``http`` works then).
+
+    With ``trustme`` by hand (a test tool, not a botters dependency)::
 
         ca = trustme.CA()
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(*SIMULATED_HOSTS, "127.0.0.1").configure_cert(server_ctx)
         client_ctx = ssl.create_default_context()
         ca.configure_trust(client_ctx)
-        async with Simulator(ssl=server_ctx) as sim: ...
 
     Args:
         seed: Seeds every product's market; the same seed gives the same books.
@@ -555,6 +565,17 @@ class Simulator:
         return f"{ws_scheme}://{self._host}:{self.port}/json-rpc"
 
     @property
+    def resolve(self) -> dict[str, tuple[str, int]]:
+        """Each of the :data:`SIMULATED_HOSTS` mapped to :attr:`address`.
+
+        For a client that pins host names to addresses, e.g.
+        ``botters.Client(apis=DEMO_APIS, resolve=sim.resolve, ssl=client_ctx)``:
+        it keeps the production URLs (so it signs) and connects here. Needs
+        ``ssl=`` (the client only signs ``https``/``wss`` URLs).
+        """
+        return dict.fromkeys(SIMULATED_HOSTS, self.address)
+
+    @property
     def products(self) -> tuple[str, ...]:
         """The product codes served."""
         return tuple(self._markets)
@@ -654,12 +675,14 @@ class Simulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._thread is not None:
+        if self._thread is None:
+            await self.stop()
+        elif _current_library() == "trio":
             import trio
 
             await trio.to_thread.run_sync(self.stop_thread)
         else:
-            await self.stop()
+            await asyncio.to_thread(self.stop_thread)
 
     def start_in_thread(self, timeout: float = 10.0) -> Self:
         """Run the simulator on its own event loop in a background thread.
@@ -1222,11 +1245,14 @@ class Simulator:
             elif kind is WSMsgType.PONG:
                 pass
             elif kind is WSMsgType.CLOSE:
+                conn._peer_close = msg.data if isinstance(msg.data, int) else 1005
+                self._changed()
                 if conn._silent:
                     # A dead peer answers nothing: wait for the client to drop
                     # the TCP connection (handler cancellation) or for stop().
                     assert self._stopping is not None
                     await self._stopping.wait()
+                    await _settle(writer, self._close_timeout + 1.0)  # stop() queued a drop
                     return
                 if not conn._ending:
                     conn._ending = True
