@@ -280,6 +280,17 @@ async def test_url_setter_applies_to_the_next_connect(ws_server: Any) -> None:
             app.url = "https://not-a-websocket.example/"
 
 
+async def test_a_silent_peer_is_given_up_and_replaced(ws_server: Any) -> None:
+    ws_server.autoping = False  # accepts, then never answers a PING nor sends anything
+    async with Client(apis={}) as client:
+        client.ws_connect(ws_server.url(), send_str="sub", heartbeat=0.05, backoff=FAST)
+        first = await ws_server.peers.get()
+        assert await first.received.get() == "sub"
+        second = await ws_server.peers.get()  # the session's dead-peer clock fired
+        assert await second.received.get() == "sub"
+        await first.gone.wait()
+
+
 async def test_heartbeat_returns_on_pong(ws_server: Any) -> None:
     async with Client(apis={}) as client:
         app = await client.ws_connect(ws_server.url(), backoff=FAST)
@@ -336,6 +347,36 @@ async def test_await_app_waits_for_login_and_subscription(
         assert await opened is app
         assert await peer.recv_json() == SUB  # subscriptions only after the login
         assert app.state is State.OPEN
+
+
+async def test_a_rejected_login_is_logged_and_retried(
+    wss_server: Any, client_ssl: ssl.SSLContext, tools: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    answers = [False, True]
+
+    async def on_message(peer: Any, data: Any) -> None:
+        if json.loads(data).get("method") == "auth":
+            if answers.pop(0):
+                await peer.send_json({"jsonrpc": "2.0", "id": "auth", "result": True})
+            else:
+                error = {"code": -32000, "message": "invalid signature"}
+                await peer.send_json({"jsonrpc": "2.0", "id": "auth", "error": error})
+
+    wss_server.on_message = on_message
+    pins = {"ws.lightstream.bitflyer.com": ("127.0.0.1", wss_server.port)}
+    async with Client(apis=tools.apis, resolve=pins, ssl=client_ssl) as client:
+        app = client.ws_connect(
+            "wss://ws.lightstream.bitflyer.com/json-rpc", send_json=SUB, backoff=FAST
+        )
+        await app
+        first, second = wss_server.all_peers
+        assert (await first.recv_json())["method"] == "auth"
+        assert first.received.empty()  # no subscription after a rejected login
+        assert (await second.recv_json())["method"] == "auth"
+        assert await second.recv_json() == SUB
+    failed = [r.getMessage() for r in caplog.records if "login failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert "invalid signature" in failed[0]
 
 
 async def test_auth_none_skips_the_login(

@@ -377,6 +377,7 @@ class WebSocketApp:
     def url(self, url: str) -> None:
         """Use ``url`` from the next (re)connect on; the live connection is kept."""
         self._feed(self._session.url_changed(url, now=self._loop.time()))
+        self._origin = self._dispatcher.name = _origin(url)
         ping = app_ping_for(url)
         self._dispatcher.is_keepalive = (
             ping.is_pong if ping is not None and ping.pong is not None else None
