@@ -28,6 +28,7 @@ APIS = {"bitflyer": [BITFLYER_KEY, BITFLYER_SECRET]}
 TLS_NAMES = (
     "api.bitflyer.com",
     "ws.lightstream.bitflyer.com",
+    "ws-api.binance.com",
     "other.example",
     "localhost",
     "127.0.0.1",

@@ -379,6 +379,34 @@ async def test_a_rejected_login_is_logged_and_retried(
     assert "invalid signature" in failed[0]
 
 
+async def test_outgoing_messages_are_signed_on_a_copy_unless_auth_none(
+    wss_server: Any, client_ssl: ssl.SSLContext, known_secrets: dict[str, str]
+) -> None:
+    secret = "test-binance-secret-must-not-leak-0001"
+    known_secrets[secret] = "tests/transports/aiohttp: binance secret"
+    order = {"id": 1, "method": "order.place", "params": {"symbol": "BTCUSDT", "price": "1.5"}}
+    pins = {"ws-api.binance.com": ("127.0.0.1", wss_server.port)}
+    apis = {"binance": ["test-binance-key", secret]}
+    async with Client(apis=apis, resolve=pins, ssl=client_ssl) as client:
+        app = await client.ws_connect(
+            "wss://ws-api.binance.com/ws-api/v3", send_json=order, backoff=FAST
+        )
+        ws = app.current_ws
+        assert ws is not None
+        await ws.send_json(order)
+        await ws.send_json(order, auth=None)
+        peer = await wss_server.peers.get()
+        initial, again, unsigned = [await peer.recv_json() for _ in range(3)]
+    assert order["params"] == {"symbol": "BTCUSDT", "price": "1.5"}  # never mutated
+    assert unsigned == order
+    for signed in (initial, again):
+        params = signed["params"]
+        assert params["apiKey"] == "test-binance-key"
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+        expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        assert params["signature"] == expected
+
+
 async def test_auth_none_skips_the_login(
     wss_server: Any, client_ssl: ssl.SSLContext, tools: Any
 ) -> None:

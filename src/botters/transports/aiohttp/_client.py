@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ssl as _ssl
 import time
-from collections.abc import Coroutine, Generator, Iterable, Mapping
+from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -56,6 +56,7 @@ from ._errors import MAPPED, map_error
 from ._resolver import PinnedResolver
 
 if TYPE_CHECKING:
+    from botters.protocol.session import Backoff
     from botters.transports._dispatch import HandlerSpec
 
     from ._ws import WebSocketApp
@@ -533,16 +534,46 @@ class Client:
         hdlr_str: HandlerSpec = None,
         hdlr_bytes: HandlerSpec = None,
         hdlr_json: HandlerSpec = None,
-        backoff: tuple[float, float, float, float] | None = None,
+        backoff: Backoff | Sequence[float] | None = None,
         heartbeat: float | None = 10.0,
         auth: Any = Auth,
         **kwargs: Any,
     ) -> WebSocketApp:
-        """Open a managed WebSocket; see :class:`WebSocketApp`. Synchronous, like pybotters'.
+        """Open a managed WebSocket (see :class:`WebSocketApp`); synchronous, like pybotters'.
 
-        It starts connecting at once (a running event loop is required);
-        ``await`` the returned app to wait until it is connected, logged in and
-        subscribed.
+        It starts connecting at once (a running event loop is required).
+        ``await`` the returned app to wait until it is connected, logged in
+        and subscribed.
+
+        Args:
+            url: ``wss://`` or ``ws://`` URL (``base_url`` is never applied).
+            send_str: Text message(s) sent after every (re)connect.
+            send_bytes: Binary message(s) sent after every (re)connect.
+            send_json: A JSON message, or a list of them (a list is several
+                messages, as in pybotters), sent after every (re)connect;
+                dicts are signed afresh where the host signs messages.
+            hdlr_str: Handler(s) ``h(msg: str, ws)`` for text frames.
+            hdlr_bytes: Handler(s) ``h(msg: bytes, ws)`` for binary frames.
+            hdlr_json: Handler(s) ``h(msg, ws)`` for frames parsed as JSON,
+                e.g. ``store.onmessage`` or ``WebSocketQueue().onmessage``.
+            backoff: Reconnect delays: pybotters' ``(min, max, factor,
+                initial)`` tuple or a :class:`botters.protocol.session.Backoff`.
+            heartbeat: Send a WebSocket PING after this many seconds without
+                receiving anything; the connection is replaced when nothing
+                arrives for 1.5 times as long. ``None`` turns both off.
+            auth: :class:`~botters.Auth` logs in (and signs handshakes and
+                messages) where the host needs it and ``apis`` has
+                credentials; ``None`` never does.
+            **kwargs: Session options (``dead_peer_timeout``,
+                ``idle_timeout``, ``connect_timeout``, ``login_timeout``,
+                ``http_timeout``, ``close_timeout``, ``stable_after``,
+                ``max_age``, ``rotate_on``, ``rotation_overlap``,
+                ``token_flow``; see
+                :class:`botters.protocol.session.SessionConfig`), handshake
+                ``headers``, and other ``aiohttp.ClientSession.ws_connect``
+                options (``protocols``, ``proxy``, ``ssl``, ``max_msg_size``,
+                ``origin``...). pybotters' ``autoping`` is accepted and ignored:
+                PINGs are always answered.
         """
         if self._closed:
             raise ClientClosedError("this Client is closed")

@@ -39,7 +39,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -92,7 +92,8 @@ from botters.transports._dispatch import (
     HandlerSpec,
 )
 from botters.transports._errors import TransportError, WebSocketClosedError
-from botters.transports._json import JSONDecodeError, dumps, fast_loads, loads
+from botters.transports._json import JSONDecodeError, fast_loads, loads
+from botters.transports._json import dumps as _dumps
 from botters.transports._streams import DEFAULT_MAXSIZE, MessageStream
 
 from ._errors import MAPPED, map_error
@@ -164,7 +165,7 @@ def _initial_messages(send_str: Any, send_bytes: Any, send_json: Any) -> list[st
         # As in pybotters, a list is several messages: send a top-level JSON
         # array with send_str=json.dumps([...]).
         items = send_json if isinstance(send_json, list) else [send_json]
-        out.extend(item if isinstance(item, Mapping) else dumps(item) for item in items)
+        out.extend(item if isinstance(item, Mapping) else _dumps(item) for item in items)
     return out
 
 
@@ -223,22 +224,33 @@ class WebSocketConnection:
         """Send a binary frame."""
         await self._app._user_send(self, bytes(data))
 
-    async def send_json(self, data: Any, **kwargs: Any) -> None:
-        """Send ``data`` as compact JSON text (a dict is signed first where the host wants).
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] | None = None,
+        auth: Any = Auth,
+    ) -> None:
+        """Send ``data`` as compact JSON text.
 
+        A dict is signed first when the host signs outgoing messages (Binance
+        WebSocket API, Bybit order entry), on a copy, unless ``auth=None``.
         ``dumps=`` (aiohttp's keyword) sends ``dumps(data)`` as given, unsigned.
+        ``compress`` is accepted for aiohttp compatibility and must be ``None``.
         """
-        encode = kwargs.pop("dumps", None)
-        if kwargs:
-            raise ConfigError(f"send_json() got unexpected keywords: {sorted(kwargs)}")
-        if encode is not None:
-            await self._app._user_send(self, encode(data))
+        if compress is not None:
+            raise ConfigError("per-message compression is not supported; leave compress=None")
+        if dumps is not None:
+            await self._app._user_send(self, dumps(data))
+        elif auth is None or not isinstance(data, Mapping):
+            await self._app._user_send(self, _dumps(data))
         else:
-            await self._app._user_send(self, data if isinstance(data, Mapping) else dumps(data))
+            await self._app._user_send(self, data)
 
     def send_json_nowait(self, data: Any) -> None:
         """Queue ``data`` to be sent as JSON; never blocks, never raises for a closed connection."""
-        self._app._user_send_nowait(self, data if isinstance(data, Mapping) else dumps(data))
+        self._app._user_send_nowait(self, data if isinstance(data, Mapping) else _dumps(data))
 
     async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
         """Close this connection and wait until it is gone.
