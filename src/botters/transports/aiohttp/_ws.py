@@ -317,7 +317,11 @@ class WebSocketApp:
         options = {name: kwargs.pop(name) for name in list(kwargs) if name in SESSION_OPTIONS}
         # pybotters took autoping=; here pings are always answered (by the machine).
         kwargs.pop("autoping", None)
-        headers = kwargs.pop("headers", None)
+        headers = dict(kwargs.pop("headers", None) or {})
+        if isinstance(auth, aiohttp.BasicAuth) and not any(
+            k.lower() == "authorization" for k in headers
+        ):
+            headers["Authorization"] = auth.encode()  # on every handshake, as aiohttp did
         if "json" in kwargs:
             raise ConfigError("ws_connect has no json=: pass initial messages as send_json=")
         self._ws_kwargs = kwargs
@@ -326,7 +330,7 @@ class WebSocketApp:
         config = SessionConfig(
             url=url,
             rng=random.SystemRandom(),
-            headers=dict(headers or {}),
+            headers=headers,
             sends=_initial_messages(send_str, send_bytes, send_json),
             apis=client.apis if auth is Auth else None,
             heartbeat=heartbeat,
@@ -658,6 +662,7 @@ class WebSocketApp:
                 self._feed(session.timer(now=loop.time(), wall=time.time()))
             except Exception:
                 logger.exception("%s: timer step failed", self._origin)
+                await asyncio.sleep(1.0)  # a bug must not become a busy loop
 
     async def _run_http(self, request_id: int, request: Request) -> None:
         loop = self._loop
@@ -779,6 +784,12 @@ class WebSocketApp:
             if writer is not None:
                 writer.cancel()
             conn._lost = True
+            if conn._outbox:
+                gone = WebSocketClosedError(f"connection {cid} closed before the frame was sent")
+                for _, _, pending in conn._outbox:
+                    if pending is not None and not pending.done():
+                        pending.set_exception(gone)
+                conn._outbox.clear()
             self._conns.pop(cid, None)
             if not reported:
                 code = ws.close_code if ws is not None else None
