@@ -265,6 +265,21 @@ async def test_refused_handshakes_are_retried(ws_server: Any) -> None:
     assert ws_server.refuse == []
 
 
+async def test_a_token_in_the_url_is_never_logged(
+    ws_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "PRIVATE-TOKEN-0123456789"
+    ws_server.refuse = [403]
+    with caplog.at_level(logging.DEBUG):
+        async with Client(apis={}) as client:
+            await client.ws_connect(ws_server.url(f"/private/{token}"), backoff=FAST)
+            peer = await ws_server.peers.get()
+            assert peer.path == f"/private/{token}"
+    ours = [r for r in caplog.records if r.name.startswith("botters")]
+    assert any("403" in r.getMessage() for r in ours)
+    assert not [r.getMessage() for r in ours if token in r.getMessage()]
+
+
 async def test_url_setter_applies_to_the_next_connect(ws_server: Any) -> None:
     async with Client(apis={}) as client:
         app = await client.ws_connect(ws_server.url("/one"), backoff=FAST)

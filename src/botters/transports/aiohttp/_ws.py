@@ -735,6 +735,7 @@ class WebSocketApp:
         ws: aiohttp.ClientWebSocketResponse | None = None
         reported = False
         reason = ""
+        request: Request | None = None
         try:
             try:
                 request = Request.build("GET", url, headers=headers)
@@ -754,13 +755,12 @@ class WebSocketApp:
                     map_error(exc, self._origin) if isinstance(exc, MAPPED) else exc
                 )
                 status = getattr(error, "status", None)
-                logger.debug("%s: connect %d failed", self._origin, cid, exc_info=True)
+                why = _redact(_reason(error), url, request.url if request else None)
+                logger.debug("%s: connect %d failed: %s", self._origin, cid, why)
                 reported = True
                 self._conns.pop(cid, None)
                 conn._lost = True
-                self._feed(
-                    session.connect_failed(cid, _reason(error), status=status, now=loop.time())
-                )
+                self._feed(session.connect_failed(cid, why, status=status, now=loop.time()))
                 return
             conn._ws = ws
             conn._writer = self._spawn(self._run_writer(conn, ws))
@@ -891,6 +891,22 @@ class WebSocketApp:
             )
             return
         self._feed(actions)
+
+
+def _redact(text: str, *urls: str | None) -> str:
+    """``text`` without the URLs' paths and queries (they may hold tokens: GMO, listenKeys)."""
+    for url in urls:
+        if not url:
+            continue
+        try:
+            parts = _split_url(url)
+        except ConfigError:
+            continue
+        text = text.replace(url, f"{parts.scheme}://{parts.netloc}/…")
+        tail = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        if len(tail) > 1:
+            text = text.replace(tail, "/…")
+    return text
 
 
 def _reason(error: BaseException) -> str:
