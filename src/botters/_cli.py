@@ -1,13 +1,19 @@
-"""The ``botters`` command line: ``botters sign`` (and, later, ``botters demo``).
+"""The ``botters`` command line: ``botters sign`` and ``botters demo``.
 
 ``botters sign`` prints the exact request botters would send, signed, for curl
 users and for debugging a signature an exchange rejects.
+
+``botters demo`` runs a bot's round trip (live book, signed order, its events
+on the WebSocket) against the embedded bitFlyer simulator, on loopback only.
+It needs the ``simulator`` extra, imported only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import shlex
 import sys
 import time
@@ -72,7 +78,88 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print passphrase headers in clear (needed to paste into curl)",
     )
+    demo = sub.add_parser(
+        "demo",
+        help="watch a simulated bitFlyer market and trade on it (no network needed)",
+        description=(
+            "Start the bitFlyer simulator on 127.0.0.1 (TLS), connect a botters.Client to the "
+            "production bitFlyer URLs pinned to it, show the live top of the book and the "
+            "ticker, place a signed MARKET order and wait for its events on the WebSocket. "
+            "Needs the simulator extra: pip install 'botters[simulator]'."
+        ),
+    )
+    demo.add_argument(
+        "--seconds",
+        type=_non_negative,
+        default=3.0,
+        help="how long to show the live book (default: 3)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="market seed: the same seed, the same book moves"
+    )
+    demo.add_argument(
+        "--side", choices=("BUY", "SELL"), default="BUY", help="side of the MARKET order"
+    )
+    demo.add_argument(
+        "--timeout",
+        type=_positive,
+        default=5.0,
+        help="seconds to wait for the first book and for the order's events (default: 5)",
+    )
+    demo.add_argument(
+        "-v", "--verbose", action="store_true", help="show botters' log lines on stderr"
+    )
     return parser
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        from ._demo import DemoError, DemoOptions, run_demo
+    except ImportError as exc:
+        err.write(
+            f"botters demo: {exc}\n"
+            "botters demo needs the simulator extra: pip install 'botters[simulator]'\n"
+        )
+        return 1
+    if args.verbose:
+        logging.basicConfig(
+            level=logging.INFO, stream=err, format="%(asctime)s %(name)s: %(message)s"
+        )
+    options = DemoOptions(
+        seconds=args.seconds, seed=args.seed, side=args.side, timeout=args.timeout
+    )
+    try:
+        asyncio.run(run_demo(options, out))
+    except DemoError as exc:
+        err.write(f"botters demo: failed: {exc}\n")
+        return 1
+    except ImportError as exc:  # trustme missing: the simulator extra is incomplete
+        err.write(f"botters demo: {exc}\n")
+        return 1
+    except OSError as exc:
+        err.write(f"botters demo: failed: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        err.write("botters demo: interrupted\n")
+        return 130
+    return 0
 
 
 def _sign(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -135,6 +222,8 @@ def main(
     try:
         if args.command == "sign":
             return _sign(args, out, err)
+        if args.command == "demo":
+            return _demo(args, out, err)
     except BottersError as exc:
         err.write(f"botters {args.command}: {exc}\n")
         return 1
