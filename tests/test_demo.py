@@ -108,6 +108,14 @@ def test_refused_order_fails_with_a_message() -> None:
         asyncio.run(run_demo(DemoOptions(seconds=0), out, before_order=refuse))
 
 
+def test_slow_order_reply_fails_with_a_message() -> None:
+    def slow(sim: Simulator) -> None:
+        sim.inject_rest(RestFault(delay=1.0), path="/v1/me/sendchildorder")
+
+    with pytest.raises(DemoError, match=r"no reply to the order within 0\.2 s"):
+        asyncio.run(run_demo(DemoOptions(seconds=0, timeout=0.2), io.StringIO(), before_order=slow))
+
+
 def test_missing_order_event_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     # The exchange stops sending (no events, no pongs) right before the order.
     def silence(sim: Simulator) -> None:

@@ -104,7 +104,10 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout",
         type=_positive,
         default=5.0,
-        help="seconds to wait for the first book and for the order's events (default: 5)",
+        help=(
+            "seconds to wait for each step: login and subscriptions, the first book, "
+            "the order's events (default: 5)"
+        ),
     )
     demo.add_argument(
         "-v", "--verbose", action="store_true", help="show botters' log lines on stderr"

@@ -43,7 +43,6 @@ REST_URL: Final = "https://api.bitflyer.com"
 WS_URL: Final = "wss://ws.lightstream.bitflyer.com/json-rpc"
 ORDER_SIZE: Final = 0.01
 LEVELS: Final = 3
-CONNECT_TIMEOUT: Final = 10.0
 
 
 class DemoError(Exception):
@@ -67,7 +66,8 @@ class DemoOptions:
     tick_interval: float = 0.1
     """Seconds between two simulated market ticks."""
     timeout: float = 5.0
-    """Seconds to wait for the order's events (and for the first book)."""
+    """Seconds to wait for each step: the login and subscriptions, the first book, the order's
+    reply and its events."""
 
 
 def _price(value: Any) -> str:
@@ -209,14 +209,14 @@ async def run_demo(
                 close_timeout=1.0,
             )
             try:
-                async with asyncio.timeout(CONNECT_TIMEOUT):
+                async with asyncio.timeout(options.timeout):
                     await app
                     # The private channel is granted only after the login succeeded.
                     await sim.wait_for_subscription("child_order_events", timeout=None)
             except TimeoutError:
                 raise DemoError(
                     f"the WebSocket was not connected, logged in and subscribed within "
-                    f"{CONNECT_TIMEOUT:g} s"
+                    f"{options.timeout:g} s"
                 ) from None
             logins = sim.stats.logins_accepted
             screen.line(
@@ -256,7 +256,13 @@ async def run_demo(
                 f"POST {REST_URL}/v1/me/sendchildorder"
             )
             t_sent = time.perf_counter()
-            result = await client.fetch("POST", f"{REST_URL}/v1/me/sendchildorder", data=order)
+            try:
+                async with asyncio.timeout(options.timeout):
+                    result = await client.fetch(
+                        "POST", f"{REST_URL}/v1/me/sendchildorder", data=order
+                    )
+            except TimeoutError:
+                raise DemoError(f"no reply to the order within {options.timeout:g} s") from None
             t_reply = time.perf_counter()
             sent = result.response.request_info.headers
             signature = sent.get("ACCESS-SIGN", "")
