@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -111,6 +112,8 @@ class Raw:
     close: bool = True
     settle: bool = False  # wait until every task is blocked between pieces
 
+
+_KNOWN = {s.value for s in HTTPStatus}
 
 Handler = Callable[[Seen], Awaitable[Reply | Raw]]
 
@@ -202,7 +205,9 @@ class HTTPServer:
                     headers.append(("Content-Length", str(len(reply.body))))
             elif not any(k.lower() == "transfer-encoding" for k, _ in headers):
                 headers.append(("Transfer-Encoding", "chunked"))
-            out = conn.send(h11.Response(status_code=reply.status, headers=headers)) or b""
+            reason = HTTPStatus(reply.status).phrase if reply.status in _KNOWN else ""
+            response = h11.Response(status_code=reply.status, headers=headers, reason=reason)
+            out = conn.send(response) or b""
             if request.method != b"HEAD":
                 for chunk in reply.chunks if reply.chunks is not None else [reply.body]:
                     if chunk:

@@ -1,13 +1,82 @@
-"""The trio adapter: botters on trio, with HTTP/1.1 over h11 and WebSocket over wsproto.
+"""The trio adapter: :class:`Client`, pybotters' API on trio (HTTP/1.1 over h11).
 
+``import botters.trio`` gives the same names (``botters.trio.Client``...).
 Importing this package imports trio, h11 and ssl; ``import botters`` does not.
 
-Connection helpers shared by the HTTP and WebSocket halves live in
-:mod:`._net` (:func:`open_stream`).
+* :class:`Client` / :class:`RequestContext` / :class:`FetchResult` /
+  :class:`NotJSONContent`: the HTTP API, as on :class:`botters.Client`.
+* :class:`Response` / :class:`ResponseHeaders`: botters' own small response
+  type (there is no aiohttp here).
+* :func:`open_stream`: TCP/TLS connections with ``resolve=`` pins and a
+  connect timeout, shared by the HTTP and WebSocket halves.
 """
 
 from __future__ import annotations
 
-from ._net import Pins, make_ssl_context, open_stream, parse_pins
+from botters.transports._auth import Auth
+from botters.transports._errors import (
+    ClientClosedError,
+    ConnectError,
+    ConnectionLostError,
+    HandshakeError,
+    HTTPStatusError,
+    TLSError,
+    TooManyRedirectsError,
+    TransportError,
+    TransportTimeoutError,
+    WebSocketClosedError,
+)
+from botters.transports._streams import (
+    MessageStream,
+    QueueClosed,
+    QueueEmpty,
+    WebSocketQueue,
+    matches,
+)
 
-__all__ = ["Pins", "make_ssl_context", "open_stream", "parse_pins"]
+from ._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_HEADER_SIZE,
+    DEFAULT_MAX_REDIRECTS,
+    Client,
+    FetchResult,
+    NotJSONContent,
+    RequestContext,
+)
+from ._net import Pins, make_ssl_context, open_stream, parse_pins
+from ._pool import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_PER_HOST
+from ._response import Response, ResponseHeaders
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_KEEPALIVE_EXPIRY",
+    "DEFAULT_MAX_HEADER_SIZE",
+    "DEFAULT_MAX_PER_HOST",
+    "DEFAULT_MAX_REDIRECTS",
+    "Auth",
+    "Client",
+    "ClientClosedError",
+    "ConnectError",
+    "ConnectionLostError",
+    "FetchResult",
+    "HTTPStatusError",
+    "HandshakeError",
+    "MessageStream",
+    "NotJSONContent",
+    "Pins",
+    "QueueClosed",
+    "QueueEmpty",
+    "RequestContext",
+    "Response",
+    "ResponseHeaders",
+    "TLSError",
+    "TooManyRedirectsError",
+    "TransportError",
+    "TransportTimeoutError",
+    "WebSocketClosedError",
+    "WebSocketQueue",
+    "make_ssl_context",
+    "matches",
+    "open_stream",
+    "parse_pins",
+]

@@ -38,7 +38,14 @@ from botters.protocol._errors import ConfigError
 
 from ._errors import MAPPED, map_error
 
-__all__ = ["Pins", "is_idle_and_open", "make_ssl_context", "open_stream", "parse_pins"]
+__all__ = [
+    "Pins",
+    "is_idle_and_open",
+    "make_ssl_context",
+    "open_stream",
+    "parse_pins",
+    "socket_of",
+]
 
 Pins: TypeAlias = Mapping[str, tuple[str, int | None]]
 """``resolve=``: host name -> ``(address, port)``; a port of ``None`` keeps the URL's port."""
@@ -174,7 +181,8 @@ async def open_stream(
     return stream
 
 
-def _socket_of(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
+def socket_of(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
+    """The socket under a :class:`trio.SocketStream`, or under TLS around one; else ``None``."""
     seen: object = stream
     for _ in range(4):
         if isinstance(seen, trio.SocketStream):
@@ -195,7 +203,7 @@ def is_idle_and_open(stream: trio.abc.Stream) -> bool:
     request. Checked without blocking (one ``poll`` call, no read). Streams
     that are not sockets are assumed open.
     """
-    sock = _socket_of(stream)
+    sock = socket_of(stream)
     if sock is None:
         return True
     try:

@@ -1,0 +1,883 @@
+"""``botters.trio.Client``: pybotters' HTTP API on trio, HTTP/1.1 over h11, signed by the core.
+
+Theory of operation
+-------------------
+A request goes through the same three steps as on aiohttp:
+
+1. :meth:`botters.Request.build` fixes the URL and body bytes;
+2. :func:`botters.protocol.sign_request` signs them for the **exact** host with
+   ``now=time.time()`` (unless ``auth=None``);
+3. the request's ``path?query`` and body are written by h11 as they are: no
+   re-encoding, so the exchange receives byte for byte what was signed.
+
+Sending (:meth:`Client._exchange`) takes a connection from the bounded
+keep-alive pool (:mod:`._pool`; at most ``max_connections_per_host`` per
+``(scheme, host, port)``), writes the request, reads the response head and
+returns a :class:`~._response.Response` whose body is read on demand. A
+connection whose response was read to the end goes back to the pool; any
+error or cancellation, and any response closed half-read, closes it. If a
+*reused* connection turns out closed by the server before a single response
+byte arrived, a request with a safe method (GET, HEAD, OPTIONS, TRACE) is sent
+once more on a fresh connection; other methods never are (an order must not
+be placed twice), they raise :class:`~botters.ConnectionLostError`.
+
+Redirects (301, 302, 303, 307, 308) are followed by botters, at most
+``max_redirects`` times. When a hop leaves the original origin (scheme, host,
+port), every header the signer added and any ``Authorization`` header are
+removed for that hop and all later ones; nothing is re-signed.
+
+Time. ``connect_timeout`` bounds TCP connect plus TLS handshake; a request's
+``timeout=`` (seconds) bounds it up to the response head (``fetch``: up to the
+end of the body). Everything else is bounded by the caller's cancel scopes
+(``with trio.fail_after(5): await client.fetch(...)``). All deadlines use
+trio's clock, so :class:`trio.testing.MockClock` drives them.
+
+Structured concurrency. ``async with Client() as client:`` opens a nursery the
+client owns: background work (WebSocket connections) runs there and nowhere
+else, and is cancelled and awaited when the block ends. A background task that
+fails ends the block and is raised as **one** botters exception, never an
+``ExceptionGroup``; an exception raised by the block's own code comes out
+unchanged. HTTP requests run in the caller's task and need no nursery, so a
+client used only for HTTP also works without ``async with`` (call
+:meth:`Client.aclose` when done).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl as _ssl
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import urljoin
+
+import trio
+
+from botters._apis import load_apis
+from botters._version import __version__
+from botters.protocol._credentials import Apis
+from botters.protocol._errors import BottersError, ConfigError
+from botters.protocol._registry import resolve as _resolve_route
+from botters.protocol._registry import sign_request
+from botters.protocol._request import Headers, Request, URLParts
+from botters.transports._auth import Auth
+from botters.transports._errors import (
+    ClientClosedError,
+    ConnectionLostError,
+    TooManyRedirectsError,
+    TransportError,
+    TransportTimeoutError,
+)
+from botters.transports._json import JSONDecodeError, loads
+
+from ._errors import MAPPED, map_error
+from ._http import Body, Key, StaleConnectionError
+from ._net import make_ssl_context, open_stream, parse_pins
+from ._pool import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_PER_HOST, ConnectionPool
+from ._response import Response, ResponseHeaders
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_HEADER_SIZE",
+    "DEFAULT_MAX_REDIRECTS",
+    "Client",
+    "FetchResult",
+    "NotJSONContent",
+    "RequestContext",
+]
+
+logger = logging.getLogger("botters.trio")
+
+USER_AGENT: Final = f"botters/{__version__}"
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+"""Seconds for TCP connect plus TLS handshake."""
+DEFAULT_MAX_REDIRECTS: Final = 10
+"""Redirects followed before :class:`~botters.TooManyRedirectsError`."""
+DEFAULT_MAX_HEADER_SIZE: Final = 65536
+"""Bytes a response head (status line and headers) may take; more is refused."""
+
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_PLAIN_BODY = (Mapping, list, tuple, str, bytes, bytearray, memoryview)
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+
+@dataclass
+class NotJSONContent:
+    """``FetchResult.data`` when the body is not JSON: falsy, and holds the decode error.
+
+    ``if result.data:`` therefore guards JSON use (as in pybotters).
+    """
+
+    error: JSONDecodeError
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass
+class FetchResult:
+    """What :meth:`Client.fetch` returns (pybotters-compatible).
+
+    Attributes:
+        response: The :class:`~botters.transports.trio.Response`; its body is
+            already read and its connection released.
+        text: The body decoded as text (undecodable bytes replaced).
+        data: The body parsed as JSON; ``None`` for an empty body; a falsy
+            :class:`NotJSONContent` when the body is not JSON.
+    """
+
+    response: Response
+    text: str
+    data: Any
+
+
+class RequestContext:
+    """What the request methods return: ``await`` it, or use it with ``async with``.
+
+    Both give a :class:`~botters.transports.trio.Response` with its head read
+    and its body not yet read::
+
+        resp = await client.get(url)            # read it (or resp.release())
+        async with client.get(url) as resp:     # released when the block ends
+            data = await resp.json()
+
+    The request is built, signed and sent when it is awaited or entered, not
+    when the method is called, so the signature's timestamp is fresh. A
+    context that is never awaited sends nothing (and warns about nothing).
+    """
+
+    __slots__ = ("_resp", "_send")
+
+    def __init__(self, send: Callable[[], Awaitable[Response]]) -> None:
+        self._send = send
+        self._resp: Response | None = None
+
+    def __await__(self) -> Generator[Any, None, Response]:
+        return self._send().__await__()
+
+    async def __aenter__(self) -> Response:
+        self._resp = await self._send()
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.release()
+
+
+def _safe_url(request: Request) -> str:
+    # For messages: scheme, host and path only (queries may hold signatures or tokens).
+    p = request.parts
+    return f"{p.scheme}://{p.netloc}{p.path}"
+
+
+def _port(parts: URLParts) -> int:
+    host_part = f"[{parts.host}]" if ":" in parts.host else parts.host
+    rest = parts.netloc[len(host_part) :]
+    if rest.startswith(":") and rest[1:].isdigit():
+        return int(rest[1:])
+    return _DEFAULT_PORTS[parts.scheme]
+
+
+def _origin(request: Request) -> Key:
+    p = request.parts
+    return (p.scheme, p.host, _port(p))
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            out.extend(_leaves(exc))
+        else:
+            out.append(exc)
+    return out
+
+
+def _reraise(exc: BaseException) -> None:
+    """Raise ``exc`` keeping the context it had (not the group it was unwrapped from)."""
+    context, suppress = exc.__context__, exc.__suppress_context__
+    try:
+        raise exc
+    finally:
+        exc.__context__, exc.__suppress_context__ = context, suppress
+
+
+class Client:
+    """pybotters' ``Client`` on trio: signed HTTP/1.1 requests (and managed WebSockets).
+
+    Use it as an async context manager inside ``trio.run``::
+
+        async with botters.trio.Client(apis=apis, base_url="https://api.bitflyer.com") as client:
+            r = await client.fetch("GET", "/v1/me/getbalance")
+
+    Args:
+        apis: Credentials: a dict, a path to a JSON file, or ``None`` for the
+            implicit sources (``./apis.json``, then ``$BOTTERS_APIS`` or
+            ``$PYBOTTERS_APIS``). Read once, here.
+        base_url: Prefix for relative request URLs (plain concatenation, only
+            when the URL has no scheme; never applied to :meth:`ws_connect`).
+        headers: Headers added to every request unless the request sets them.
+            A ``User-Agent`` of ``botters/<version>`` is added unless given.
+        resolve: **Testing hook.** Pin host names to local addresses, e.g.
+            ``{"api.bitflyer.com": ("127.0.0.1", 8443)}``: URLs, signatures,
+            the ``Host`` header and TLS checks (SNI, certificate name) keep the
+            real name; only the TCP connection goes to the pinned address.
+        ssl: TLS: ``None``/``True`` for the stdlib default context (system
+            CAs, hostname checks), an ``ssl.SSLContext`` (e.g. trusting a test
+            CA; used as it is), or ``False`` for no verification at all.
+        connect_timeout: Seconds (trio's clock) for TCP connect plus TLS
+            handshake; ``None`` for no limit. Default
+            :data:`DEFAULT_CONNECT_TIMEOUT` (10 s).
+        max_connections_per_host: Bound on open connections, and so on
+            requests in flight, per ``(scheme, host, port)``; more requests
+            wait for a free connection. Default 10.
+        keepalive_expiry: Seconds an idle connection is kept for reuse.
+            Default 15 s.
+        max_redirects: Redirects followed per request. Default 10.
+        max_header_size: Bytes a response head may take. Default 64 KiB.
+        raise_for_status: Raise :class:`~botters.HTTPStatusError` for every
+            response with a status >= 400 (per request: ``raise_for_status=``).
+
+    Raises:
+        ConfigError: An option aiohttp has but this client does not
+            (``session=``, ``connector=``, ``timeout=ClientTimeout``...).
+    """
+
+    def __init__(
+        self,
+        apis: Any = None,
+        base_url: str = "",
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        resolve: Mapping[str, tuple[str, int | None]] | None = None,
+        ssl: _ssl.SSLContext | bool | None = None,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        max_connections_per_host: int = DEFAULT_MAX_PER_HOST,
+        keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+        raise_for_status: bool = False,
+        **unsupported: Any,
+    ) -> None:
+        if unsupported:
+            raise ConfigError(
+                f"botters.trio.Client does not take {', '.join(sorted(unsupported))}: "
+                "it has no aiohttp session; see its docstring for the options it has"
+            )
+        if not (ssl is None or isinstance(ssl, bool | _ssl.SSLContext)):
+            raise ConfigError(f"ssl= takes an ssl.SSLContext, True, False or None, not {ssl!r}")
+        if not isinstance(max_connections_per_host, int) or max_connections_per_host < 1:
+            raise ConfigError("max_connections_per_host must be an int >= 1")
+        if connect_timeout is not None and connect_timeout <= 0:
+            raise ConfigError("connect_timeout must be > 0 seconds, or None")
+        self._apis: Apis = load_apis(apis)
+        self._base_url = base_url
+        defaults = Headers(headers) if headers is not None else Headers()
+        if "user-agent" not in defaults:
+            defaults = defaults.set({"User-Agent": USER_AGENT})
+        self._headers = defaults
+        self._pins = parse_pins(resolve)
+        self._ssl_setting = ssl
+        self._ssl_context: _ssl.SSLContext | None = None
+        self._connect_timeout = connect_timeout
+        self._max_redirects = max_redirects
+        self._raise_for_status = raise_for_status
+        self._pool = ConnectionPool(
+            self._connect,
+            max_per_host=max_connections_per_host,
+            keepalive_expiry=keepalive_expiry,
+            max_header_size=max_header_size,
+        )
+        self._apps: set[Any] = set()
+        self._nursery: trio.Nursery | None = None
+        self._nursery_cm: Any = None
+        self._failure: BaseException | None = None
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        if self._nursery_cm is not None:
+            raise RuntimeError("this Client is already in use by an `async with` block")
+        cm = trio.open_nursery()
+        self._nursery = await cm.__aenter__()
+        self._nursery_cm = cm
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        cm, self._nursery_cm = self._nursery_cm, None
+        nursery, self._nursery = self._nursery, None
+        body_exc = exc
+        try:
+            await self.close()
+        except BaseException as close_exc:  # e.g. Cancelled: the caller's scope is cancelled
+            if body_exc is None:
+                body_exc = close_exc
+        assert nursery is not None
+        nursery.cancel_scope.cancel()
+        suppressed = False
+        try:
+            suppressed = bool(
+                await cm.__aexit__(
+                    type(body_exc) if body_exc is not None else None,
+                    body_exc,
+                    body_exc.__traceback__ if body_exc is not None else None,
+                )
+            )
+        except BaseExceptionGroup as group:
+            if self._failure is None:
+                _reraise(self._flatten(group, body_exc))
+        if self._failure is not None:
+            raise self._failure_error() from self._failure
+        if body_exc is not None and body_exc is not exc and not suppressed:
+            _reraise(body_exc)
+        return suppressed
+
+    @staticmethod
+    def _flatten(group: BaseExceptionGroup[Any], body_exc: BaseException | None) -> BaseException:
+        """One exception for what a nursery raised (the body's own, when it is there)."""
+        leaves = _leaves(group)
+        real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+        if not real:
+            return body_exc if isinstance(body_exc, trio.Cancelled) else leaves[0]
+        if body_exc is not None and any(e is body_exc for e in real):
+            return body_exc
+        if len(real) == 1:
+            return real[0]
+        return BottersError(f"{len(real)} failures in botters.trio.Client: {real!r}")
+
+    def _failure_error(self) -> BaseException:
+        failure = self._failure
+        assert failure is not None
+        if isinstance(failure, BottersError):
+            return failure
+        return BottersError(
+            f"a background task of botters.trio.Client failed: {type(failure).__name__}: {failure}"
+        )
+
+    async def close(self) -> None:
+        """Close every WebSocket app, then every connection. Calling it twice is harmless.
+
+        Requests afterwards raise :class:`~botters.ClientClosedError`; a
+        response still being read fails with :class:`~botters.ConnectionLostError`.
+        Background tasks are cancelled and awaited when the ``async with``
+        block ends.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            while self._apps:
+                app = self._apps.pop()
+                try:
+                    await app.close()
+                except Exception:
+                    logger.exception("%r: closing %r failed", self, app)
+        finally:
+            self._pool.close()
+
+    aclose = close
+    """trio's name for :meth:`close`."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def apis(self) -> Apis:
+        """The credentials, parsed (their ``repr`` never shows a secret)."""
+        return self._apis
+
+    @property
+    def base_url(self) -> str:
+        """The prefix for relative request URLs."""
+        return self._base_url
+
+    # -- for the adapter's own modules (the WebSocket half) -------------------------------
+
+    def _spawn(self, async_fn: Callable[..., Awaitable[Any]], *args: Any, name: Any = None) -> None:
+        """Run ``async_fn(*args)`` in the client's nursery (requires ``async with``).
+
+        If it raises, the failure is logged, the ``async with`` block is
+        cancelled and the failure is raised from the block's end as one
+        botters exception.
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        if self._nursery is None:
+            raise ConfigError(
+                "this needs a running client: use `async with botters.trio.Client(...) as client:`"
+            )
+        self._nursery.start_soon(self._guarded, async_fn, args, name=name or async_fn)
+
+    async def _guarded(
+        self, async_fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        try:
+            await async_fn(*args)
+        except Exception as exc:
+            if self._failure is None:
+                self._failure = exc
+                logger.error("%r: background task %r failed", self, async_fn, exc_info=exc)
+            if self._nursery is not None:
+                self._nursery.cancel_scope.cancel()
+
+    def _forget(self, app: Any) -> None:
+        self._apps.discard(app)
+
+    def _tls_context(self) -> _ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = make_ssl_context(self._ssl_setting)
+        return self._ssl_context
+
+    async def _open_stream(
+        self, host: str, port: int, *, tls: bool, url: str | None = None
+    ) -> trio.abc.Stream:
+        """A new connection with this client's pins, TLS settings and connect timeout.
+
+        See :func:`botters.transports.trio.open_stream`; the WebSocket half
+        uses this for its handshakes.
+        """
+        return await open_stream(
+            host,
+            port,
+            tls=self._tls_context() if tls else False,
+            resolve=self._pins,
+            connect_timeout=self._connect_timeout,
+            url=url,
+        )
+
+    async def _connect(self, key: Key, url: str | None) -> trio.abc.Stream:
+        scheme, host, port = key
+        return await self._open_stream(host, port, tls=scheme == "https", url=url)
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        auth: Any = Auth,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int | None = None,
+        raise_for_status: bool | None = None,
+        **unsupported: Any,
+    ) -> RequestContext:
+        """Send a request; ``await`` it or use it with ``async with`` (see :class:`RequestContext`).
+
+        Args:
+            method: HTTP method.
+            url: Absolute ``http(s)://`` URL, or a path appended to ``base_url``.
+            params: Query parameters (a dict, ``(key, value)`` pairs, or an
+                already-encoded query string).
+            data: The body: a dict or list is encoded the way the target
+                exchange expects (JSON or form); ``str``/``bytes`` are sent as
+                given (with ``Content-Length``). An iterable or async iterable
+                of ``bytes`` is streamed with chunked transfer encoding, and
+                only to hosts botters does not sign.
+            headers: Extra headers for this request.
+            auth: :class:`~botters.Auth` (default) signs for the URL's exact
+                host; ``None`` sends it unsigned; a ``(login, password)`` pair
+                sends HTTP Basic credentials, unsigned.
+            timeout: Seconds (trio's clock) until the response head has
+                arrived; :class:`~botters.TransportTimeoutError` after that.
+            allow_redirects: Follow redirects (default ``True``).
+            max_redirects: Overrides the client's ``max_redirects``.
+            raise_for_status: Overrides the client's ``raise_for_status``.
+            **unsupported: aiohttp options this client does not have: refused.
+
+        Raises:
+            ConfigError: ``json=`` or another option this client does not have
+                was given (raised at once).
+        """
+        if "json" in unsupported:
+            raise ConfigError(
+                "json= is not supported: botters signs the body given as data=. "
+                "Pass the dict as data=...; it is sent as JSON to exchanges that expect JSON"
+            )
+        if unsupported:
+            raise ConfigError(
+                f"botters.trio.Client.request does not take {', '.join(sorted(unsupported))}"
+            )
+        options = {
+            "timeout": timeout,
+            "allow_redirects": allow_redirects,
+            "max_redirects": max_redirects,
+            "raise_for_status": raise_for_status,
+        }
+
+        def send() -> Awaitable[Response]:
+            return self._send(method, url, params, data, headers, auth, options)
+
+        return RequestContext(send)
+
+    def get(self, url: str, *, params: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("GET", url, ...)``."""
+        return self.request("GET", url, params=params, **kwargs)
+
+    def post(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("POST", url, ...)``."""
+        return self.request("POST", url, data=data, **kwargs)
+
+    def put(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("PUT", url, ...)``."""
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def delete(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
+        """``request("DELETE", url, ...)``."""
+        return self.request("DELETE", url, data=data, **kwargs)
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        data: Any = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> FetchResult:
+        """Send a request, read the whole body and parse it as JSON.
+
+        Takes the same arguments as :meth:`request`; ``timeout`` here bounds
+        the whole exchange, body included. The connection is released before
+        this returns. ``data`` is the parsed JSON, ``None`` for an empty body,
+        or a falsy :class:`NotJSONContent`.
+        """
+        if timeout is None:
+            return await self._fetch(method, url, params, data, kwargs)
+        with trio.move_on_after(timeout):
+            return await self._fetch(method, url, params, data, kwargs)
+        raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=str(url))
+
+    async def _fetch(
+        self, method: str, url: str, params: Any, data: Any, kwargs: dict[str, Any]
+    ) -> FetchResult:
+        async with self.request(method, url, params=params, data=data, **kwargs) as resp:
+            text = await resp.text(errors="replace")
+        parsed: Any
+        if not text.strip():
+            parsed = None
+        else:
+            try:
+                parsed = loads(text)
+            except JSONDecodeError as exc:
+                parsed = NotJSONContent(exc)
+        return FetchResult(resp, text, parsed)
+
+    def build(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        auth: Any = Auth,
+        now: float | None = None,
+    ) -> Request:
+        """The exact request botters would send (built and, unless ``auth=None``, signed).
+
+        The client's default headers (``User-Agent``...) and the transport's
+        own (``Host``, ``Content-Length``, ``Accept-Encoding``) are added when
+        it is sent and are not part of it.
+        """
+        request = self._build(method, url, params, data, headers)
+        if auth is Auth:
+            return sign_request(request, self._apis, now=time.time() if now is None else now)
+        return request
+
+    def _build(self, method: str, url: str, params: Any, data: Any, headers: Any) -> Request:
+        url_str = str(url)
+        if isinstance(params, str):
+            if params:
+                joined = url_str if "://" in url_str else self._base_url + url_str
+                url_str = f"{joined}{'&' if '?' in joined else '?'}{params}"
+            params = None
+        pairs = _header_pairs(headers)
+        if isinstance(data, str) and not any(k.lower() == "content-type" for k, _ in pairs):
+            # What aiohttp labels a str body with; kept so both adapters send the same.
+            pairs.append(("Content-Type", "text/plain; charset=utf-8"))
+        return Request.build(
+            method,
+            url_str,
+            params=params,
+            data=data,
+            headers=pairs if headers is not None or pairs else None,
+            base_url=self._base_url,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        data: Any,
+        headers: Any,
+        auth: Any,
+        options: dict[str, Any],
+    ) -> Response:
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        stream: Body | None = None
+        if data is not None and not isinstance(data, _PLAIN_BODY):
+            if not isinstance(data, AsyncIterable | Iterable):
+                raise ConfigError(
+                    "data= takes a dict, list, str, bytes or an (async) iterable of bytes, "
+                    f"not {type(data).__name__}"
+                )
+            stream, data = data, None
+        unsigned = self._build(method, url, params, data, headers)
+        return await self._send_request(unsigned, auth, options, stream)
+
+    async def _send_request(
+        self,
+        unsigned: Request,
+        auth: Any = Auth,
+        options: Mapping[str, Any] | None = None,
+        stream: Body | None = None,
+    ) -> Response:
+        """Sign (per ``auth``) and send an already-built request, exactly as built.
+
+        ``options``: ``timeout``, ``allow_redirects``, ``max_redirects``,
+        ``raise_for_status`` as in :meth:`request`. The WebSocket half uses
+        this for token requests.
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        opts = dict(options or {})
+        if unsigned.scheme not in _DEFAULT_PORTS:
+            raise ConfigError(
+                f"HTTP requests need an http:// or https:// URL, not {unsigned.scheme}:"
+            )
+        signed = unsigned
+        if auth is Auth:
+            if stream is not None and _resolve_route(unsigned, self._apis) is not None:
+                raise ConfigError(
+                    f"cannot sign a streamed body for {_safe_url(unsigned)}: "
+                    "pass data= as a dict, str or bytes"
+                )
+            signed = sign_request(unsigned, self._apis, now=time.time())
+        elif isinstance(auth, tuple) and len(auth) == 2:
+            if "authorization" not in signed.headers:
+                import base64
+
+                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+                signed = signed.with_headers({"Authorization": f"Basic {token}"})
+        elif auth is not None:
+            raise ConfigError(
+                "auth= takes botters.Auth, None or a (login, password) pair, "
+                f"not {type(auth).__name__}"
+            )
+        timeout = opts.get("timeout")
+        if timeout is None:
+            return await self._send_following(signed, unsigned, stream, opts)
+        with trio.move_on_after(timeout):
+            return await self._send_following(signed, unsigned, stream, opts)
+        url = _safe_url(signed)
+        raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=url)
+
+    async def _send_following(
+        self,
+        signed: Request,
+        unsigned: Request,
+        stream: Body | None,
+        opts: Mapping[str, Any],
+    ) -> Response:
+        allow_redirects = opts.get("allow_redirects", True)
+        max_redirects = opts.get("max_redirects")
+        if max_redirects is None:
+            max_redirects = self._max_redirects
+        raise_for_status = opts.get("raise_for_status")
+        if raise_for_status is None:
+            raise_for_status = self._raise_for_status
+        # The headers the signer added or changed: they never leave the signed origin.
+        auth_headers = {
+            name.lower()
+            for name, value in signed.headers.items()
+            if unsigned.headers.get(name) != value
+        } | {"authorization"}
+        origin = _origin(signed)
+        request = signed
+        history: list[Response] = []
+        resp = await self._exchange(request, stream)
+        try:
+            while allow_redirects and resp.status in _REDIRECTS:
+                location = resp.headers.get("location")
+                if not location:
+                    break
+                status = resp.status
+                if len(history) >= max_redirects:
+                    await resp._drain()
+                    resp.release()
+                    url = _safe_url(signed)
+                    raise TooManyRedirectsError(
+                        f"more than {max_redirects} redirects for {url}",
+                        status=status,
+                        reason=resp.reason,
+                        url=url,
+                        headers=dict(resp.headers),
+                    )
+                method = request.method
+                body = request.body
+                headers = request.headers
+                to_get = (status == 303 and method != "HEAD") or (
+                    status in (301, 302) and method == "POST"
+                )
+                if stream is not None and not to_get:
+                    break  # a streamed body cannot be sent again: return the redirect itself
+                try:
+                    target = Request(method, urljoin(resp.url, location.strip()), headers, body)
+                except ConfigError as exc:
+                    resp.release()
+                    url = _safe_url(signed)
+                    raise TransportError(f"redirect to an invalid URL from {url}", url=url) from exc
+                if target.scheme not in _DEFAULT_PORTS:
+                    resp.release()
+                    url = _safe_url(signed)
+                    raise TransportError(
+                        f"redirect to a non-HTTP URL ({target.scheme}:) from {url}", url=url
+                    )
+                await resp._drain()
+                resp.release()
+                history.append(resp)
+                if to_get:
+                    method, body, stream = "GET", b"", None
+                    headers = headers.remove("Content-Type", "Content-Length", "Transfer-Encoding")
+                if _origin(target) != origin:
+                    # Leaving the origin that was signed for: the signature stays behind.
+                    headers = headers.remove(*auth_headers, "Host")
+                request = Request(method, target.url, headers, body)
+                resp = await self._exchange(request, stream)
+            if raise_for_status and resp.status >= 400:
+                await resp._drain()
+                resp.release()
+                resp.raise_for_status()
+        except BaseException:
+            resp.release()
+            raise
+        resp.history = tuple(history)
+        return resp
+
+    def _wire_headers(self, request: Request, stream: Body | None) -> list[tuple[str, str]]:
+        given = request.headers
+        out: list[tuple[str, str]] = []
+        if "host" not in given:
+            out.append(("Host", request.parts.netloc))
+        out.extend((k, v) for k, v in self._headers.items() if k not in given)
+        if "accept" not in given and "accept" not in self._headers:
+            out.append(("Accept", "*/*"))
+        if "accept-encoding" not in given and "accept-encoding" not in self._headers:
+            out.append(("Accept-Encoding", "gzip, deflate"))
+        out.extend(given.items())
+        if "content-length" not in given and "transfer-encoding" not in given:
+            if stream is not None:
+                out.append(("Transfer-Encoding", "chunked"))
+            elif request.body or request.method in ("POST", "PUT", "PATCH"):
+                out.append(("Content-Length", str(len(request.body))))
+        return out
+
+    async def _exchange(self, request: Request, stream: Body | None) -> Response:
+        """One request/response on a pooled connection; the body is left to the Response."""
+        safe = _safe_url(request)
+        key = _origin(request)
+        headers = self._wire_headers(request, stream)
+        body: Body = stream if stream is not None else request.body
+        retry = request.method in _SAFE_METHODS and stream is None
+        while True:
+            conn = await self._pool.acquire(key, safe)
+            try:
+                try:
+                    await conn.send_request(request.method, request.path_qs, headers, body)
+                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                    if conn.requests > 1 and not self._closed:
+                        raise StaleConnectionError("the kept-alive connection was closed") from exc
+                    raise
+                head = await conn.receive_head()
+                buffered, complete = conn.buffered_data()
+                return Response(
+                    status=head.status_code,
+                    reason=head.reason.decode("latin-1"),
+                    headers=ResponseHeaders(
+                        (k.decode("latin-1"), v.decode("latin-1"))
+                        for k, v in head.headers.raw_items()
+                    ),
+                    url=request.url,
+                    method=request.method,
+                    http_version=head.http_version.decode("ascii", "replace"),
+                    conn=conn,
+                    pool=self._pool,
+                    buffered=buffered,
+                    complete=complete,
+                    safe_url=safe,
+                )
+            except StaleConnectionError as exc:
+                self._pool.discard(conn)
+                if retry:
+                    retry = False
+                    logger.debug("%s: kept-alive connection was closed, retrying once", safe)
+                    continue
+                raise ConnectionLostError(f"connection lost ({safe}): {exc}", url=safe) from exc
+            except BaseException as exc:
+                self._pool.discard(conn)
+                if self._closed and isinstance(exc, MAPPED):
+                    raise ClientClosedError("this Client was closed during the request") from exc
+                if isinstance(exc, MAPPED):
+                    raise map_error(exc, safe) from exc
+                if isinstance(exc, ConnectionLostError) and exc.url is None:
+                    raise ConnectionLostError(f"{exc} ({safe})", url=safe) from exc
+                raise
+
+    # -- WebSocket -----------------------------------------------------------------------
+
+    def ws_connect(self, url: str, **kwargs: Any) -> Any:
+        """Open a managed WebSocket; see :func:`botters.transports.trio._ws.ws_connect`.
+
+        Needs the client's nursery (``async with botters.trio.Client() as client``).
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        try:
+            from ._ws import ws_connect
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}._ws":
+                raise
+            raise NotImplementedError(
+                "botters.trio.Client.ws_connect is not available yet in this build "
+                "(the trio WebSocket module is missing)"
+            ) from exc
+        return ws_connect(self, url, **kwargs)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<botters.trio.Client {state} base_url={self._base_url!r} apis={list(self._apis)}>"
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), v) for k, v in headers.items()]
+    return list(headers)
