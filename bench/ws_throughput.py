@@ -39,6 +39,7 @@ import gc
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -183,9 +184,11 @@ def worker(port: int, info: dict[str, Any], rounds: int, pybotters_rounds: int) 
     if pybotters_rounds:
         clients["pybotters 1.11.2"] = pybotters_app
     best: dict[str, dict[str, float]] = {}
+    spread: dict[str, dict[str, float]] = {}
     fingerprints: dict[str, tuple[int, Any]] = {}
     for stream in info:
         best[stream] = dict.fromkeys(clients, float("inf"))
+        times: dict[str, list[float]] = {name: [] for name in clients}
         for i in range(rounds):
             for name, run in clients.items():
                 if name.startswith("pybotters") and i >= pybotters_rounds:
@@ -193,6 +196,7 @@ def worker(port: int, info: dict[str, Any], rounds: int, pybotters_rounds: int) 
                 gc.collect()
                 seconds, fingerprint = asyncio.run(run(url, stream))
                 best[stream][name] = min(best[stream][name], seconds)
+                times[name].append(seconds)
                 if fingerprint is not None:
                     # Every store must end up the same: nothing was dropped or reordered.
                     expected = fingerprints.setdefault(stream, fingerprint)
@@ -200,7 +204,9 @@ def worker(port: int, info: dict[str, Any], rounds: int, pybotters_rounds: int) 
                         raise SystemExit(
                             f"{name} on {stream}: store ends as {fingerprint}, expected {expected}"
                         )
-    return {"orjson": _json.using_orjson, "best": best}
+        # Median over best: near 1.0 on a quiet machine; a large value means noise.
+        spread[stream] = {name: statistics.median(t) / min(t) for name, t in times.items()}
+    return {"orjson": _json.using_orjson, "best": best, "spread": spread}
 
 
 def run_worker(args: argparse.Namespace) -> None:
@@ -247,7 +253,8 @@ def _table(result: dict[str, Any], info: dict[str, Any]) -> list[str]:
         for name, seconds in best.items():
             lines.append(
                 f"    {name:<28} {fmt_rate(frames / seconds):>10}   "
-                f"{raw / seconds:5.2f}x raw+json.loads"
+                f"{raw / seconds:5.2f}x raw+json.loads   "
+                f"(median/best {result['spread'][stream][name]:.2f})"
             )
         if "pybotters 1.11.2" in best:
             speedup = best["pybotters 1.11.2"] / best["botters"]
@@ -312,6 +319,7 @@ def main() -> None:
         if args.pybotters:
             rounds += f" ({min(args.rounds, args.pybotters_rounds)} for pybotters)"
         print(f"{_versions()}; {rounds}")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start")
         results = {}
         for no_orjson in (False, True):
             cmd = [
@@ -360,6 +368,13 @@ def main() -> None:
                     f"{best[raw_name] / best['botters']:5.2f}x  "
                     f"({extra * 1e6:+.2f} µs per message)"
                 )
+        worst = max(v for r in results.values() for d in r["spread"].values() for v in d.values())
+        if worst > 1.15:
+            print(
+                f"\nnote: some rounds were up to {worst:.2f}x slower than the best one "
+                f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): "
+                "the machine is busy, ratios may be off; run again on a quiet machine"
+            )
         print(f"\n({time.perf_counter() - started:.0f} s)")
     finally:
         if server.stdin is not None:
