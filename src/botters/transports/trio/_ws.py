@@ -1,0 +1,1176 @@
+"""``WebSocketApp`` on trio: a managed WebSocket driven by the pure session machine.
+
+Theory of operation
+-------------------
+Every decision (when to connect, log in, subscribe, ping, give a silent peer
+up, back off, rotate, resync stores) is taken by
+:class:`botters.protocol.session.Session`. This module carries its actions
+out and feeds it what happened, with ``trio.current_time()`` as ``now`` (so
+:class:`trio.testing.MockClock` drives every timeout) and ``time.time()`` as
+``wall``.
+
+Structure. :func:`ws_connect` creates the app and starts its ``_run`` task in
+a nursery: the :class:`~botters.trio.Client`'s (the default) or one the caller
+passes. ``_run`` opens the app's own nursery, which holds every task the app
+ever starts:
+
+* one **timer task**, asleep in a cancel scope whose deadline is
+  :attr:`Session.deadline`; whenever an action may have moved the deadline,
+  the scope's deadline is updated in place (no task is woken to re-read it);
+* one **connection task** per ``conn_id`` the machine opens. It signs the
+  handshake (BitMEX-style ``wss`` routes; ``auth=None`` disables it), opens
+  the stream (the URL's real host in ``Host`` and SNI, even when
+  ``resolve=`` pins its address), runs the wsproto handshake
+  (:mod:`._wsconn`), then reads messages until the connection ends and
+  reports ``connected`` / ``connect_failed`` / ``connection_lost``. Inside it,
+  a nursery holds the connection's **writer task**, which sends queued
+  frames, pings, pongs and the close frame in order, so that synchronous code
+  (a store calling :meth:`WebSocketConnection.send_json_nowait`) can send
+  without awaiting;
+* one **HTTP task** per token request (KuCoin bullet, GMO token, listenKey),
+  sent through the client like any request.
+
+The receive hot path. For each message: parse it once when JSON handlers or
+filtered streams want it (orjson when installed), hand it to
+``Session.frame_received`` and, when that returns the shared ``DELIVER_ONLY``
+tuple, call the handlers directly. No task or event object per message.
+Handlers are synchronous; one that raises is logged with its traceback and
+the stream goes on (:mod:`botters.transports._dispatch`).
+
+Closing. :meth:`WebSocketApp.close` lets the machine close each connection
+(close handshake, bounded by ``close_timeout``), then cancels the app's
+nursery and waits until ``_run`` is done: no task outlives it, every socket
+is closed. If the caller is cancelled while waiting, the app's nursery is
+cancelled anyway and finishes on its own.
+
+Failures. Network and peer failures are events the machine sees (and logs).
+Every task catches its own exceptions; if one escapes nevertheless (a bug),
+``_run`` does not propagate an ExceptionGroup into the caller's nursery: it
+logs it, ends the app, and :meth:`WebSocketApp.wait` and ``await app`` raise
+one :class:`~botters.BottersError` from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+import trio
+
+from botters.protocol._errors import BottersError, ConfigError
+from botters.protocol._registry import sign_request
+from botters.protocol._request import Request, _split_url
+from botters.protocol._ws import app_ping_for
+from botters.protocol.session import (
+    DELIVER,
+    DELIVER_ONLY,
+    NOT_PARSED,
+    Action,
+    BackingOff,
+    CloseConnection,
+    Closed,
+    Connecting,
+    Disconnected,
+    Established,
+    FeedInterrupted,
+    HttpRequest,
+    Idle,
+    Ignored,
+    LoggedIn,
+    LoginFailed,
+    OpenConnection,
+    Opened,
+    Report,
+    Resumed,
+    Rotated,
+    RotationFailed,
+    RotationStarted,
+    SendFrame,
+    SendPing,
+    SendPong,
+    Session,
+    SessionConfig,
+    SessionError,
+    State,
+    TokenFailed,
+)
+from botters.transports._auth import Auth
+from botters.transports._dispatch import (
+    NOT_JSON,
+    UNPARSED,
+    Dispatcher,
+    Handler,
+    HandlerKind,
+    HandlerSpec,
+)
+from botters.transports._errors import HandshakeError, TransportError, WebSocketClosedError
+from botters.transports._json import JSONDecodeError, fast_loads, loads
+from botters.transports._json import dumps as _dumps
+from botters.transports._streams import DEFAULT_MAXSIZE, MessageStream
+
+from ._net import make_ssl_context, open_stream
+from ._wsconn import DEFAULT_MAX_MESSAGE_SIZE, WireConnection, WsClosed, handshake
+
+if TYPE_CHECKING:
+    import ssl
+
+    from botters.protocol.session import Backoff
+
+    from ._client import Client
+
+__all__ = ["WebSocketApp", "WebSocketConnection", "ws_connect"]
+
+logger = logging.getLogger("botters.ws")
+
+SESSION_OPTIONS: Final = frozenset(
+    {
+        "dead_peer_timeout",
+        "idle_timeout",
+        "connect_timeout",
+        "login_timeout",
+        "http_timeout",
+        "close_timeout",
+        "stable_after",
+        "max_age",
+        "rotate_on",
+        "rotation_overlap",
+        "token_flow",
+    }
+)
+"""``ws_connect`` keywords that configure the session machine."""
+
+_IGNORED_OPTIONS: Final = frozenset({"autoping", "autoclose", "receive_timeout", "timeout"})
+"""aiohttp ``ws_connect`` options accepted for compatibility and ignored: the session
+machine answers pings, closes, and times out connects, logins and silent peers."""
+
+# Outbox item kinds.
+_STR: Final = 0
+_BYTES: Final = 1
+_SEND_PING: Final = 2
+_SEND_PONG: Final = 3
+_CLOSE: Final = 4
+
+
+class _Pending:
+    """The completion of one awaited send."""
+
+    __slots__ = ("error", "event")
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.error: BaseException | None = None
+
+    def done(self, error: BaseException | None = None) -> None:
+        if not self.event.is_set():
+            self.error = error
+            self.event.set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+        if self.error is not None:
+            raise self.error
+
+
+_OutItem = tuple[int, Any, "_Pending | None"]
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]``: all of a URL that may be logged (paths can hold tokens)."""
+    try:
+        parts = _split_url(url)
+    except ConfigError:
+        return "<invalid URL>"
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _initial_messages(send_str: Any, send_bytes: Any, send_json: Any) -> list[str | bytes | Any]:
+    """Pybotters' ``send_*`` arguments as one ordered list (str, then bytes, then JSON)."""
+    out: list[Any] = []
+    for value, kind in ((send_str, str), (send_bytes, bytes)):
+        if value is None:
+            continue
+        items = [value] if isinstance(value, kind | bytearray) else list(value)
+        for item in items:
+            if isinstance(item, bytearray | memoryview):
+                item = bytes(item)
+            if not isinstance(item, kind):
+                raise ConfigError(
+                    f"send_{kind.__name__} takes {kind.__name__} messages (or a list of them), "
+                    f"not {type(item).__name__}"
+                )
+            out.append(item)
+    if send_json is not None:
+        # As in pybotters, a list is several messages: send a top-level JSON
+        # array with send_str=json.dumps([...]).
+        items = send_json if isinstance(send_json, list) else [send_json]
+        out.extend(item if isinstance(item, Mapping) else _dumps(item) for item in items)
+    return out
+
+
+class WebSocketConnection:
+    """One connection of a :class:`WebSocketApp`: the ``ws`` handlers get, and ``current_ws``.
+
+    Sends go through the session machine, so messages to hosts that sign
+    outgoing messages (Binance WebSocket API, Bybit order entry) are signed
+    at send time, on a copy. Messages sent here are one-off: they are not
+    replayed after a reconnect (pass them to ``ws_connect(send_json=...)`` for
+    that).
+
+    The async ``send_*`` methods return once the frame is written and raise
+    :class:`~botters.WebSocketClosedError` when this connection is not open.
+    :meth:`send_json_nowait` queues without waiting and never raises for a
+    closed connection (it logs and drops): that is the
+    :class:`~botters.protocol.MessageSink` a DataStore uses to talk back.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_app",
+        "_close_requested",
+        "_done",
+        "_lost",
+        "_outbox",
+        "_read_scope",
+        "_scope",
+        "_wake",
+        "_wire",
+        "_writing",
+        "conn_id",
+    )
+
+    def __init__(self, app: WebSocketApp, conn_id: int) -> None:
+        self._app = app
+        self.conn_id = conn_id
+        """The session machine's id of this connection (never reused)."""
+        self._wire: WireConnection | None = None
+        self._outbox: deque[_OutItem] = deque()
+        self._wake = trio.Event()
+        self._writing = False
+        self._lost = False
+        self._close_requested = False
+        self._scope = trio.CancelScope()  # the whole connection task (abandons a handshake)
+        self._read_scope = trio.CancelScope()  # its reading: bounded once a close is sent
+        self._done = trio.Event()
+
+    @property
+    def closed(self) -> bool:
+        """Whether this connection is closed, closing or not yet open."""
+        wire = self._wire
+        return self._lost or self._close_requested or wire is None or wire.closing
+
+    async def send_str(self, data: str) -> None:
+        """Send a text frame."""
+        await self._app._user_send(self, data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame."""
+        await self._app._user_send(self, bytes(data))
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] | None = None,
+        auth: Any = Auth,
+    ) -> None:
+        """Send ``data`` as compact JSON text.
+
+        A dict is signed first when the host signs outgoing messages (Binance
+        WebSocket API, Bybit order entry), on a copy, unless ``auth=None``.
+        ``dumps=`` (aiohttp's keyword) sends ``dumps(data)`` as given, unsigned.
+        ``compress`` is accepted for aiohttp compatibility and must be ``None``.
+        """
+        if compress is not None:
+            raise ConfigError("per-message compression is not supported; leave compress=None")
+        if dumps is not None:
+            await self._app._user_send(self, dumps(data))
+        elif auth is None or not isinstance(data, Mapping):
+            await self._app._user_send(self, _dumps(data))
+        else:
+            await self._app._user_send(self, data)
+
+    def send_json_nowait(self, data: Any) -> None:
+        """Queue ``data`` to be sent as JSON; never blocks, never raises for a closed connection."""
+        self._app._user_send_nowait(self, data if isinstance(data, Mapping) else _dumps(data))
+
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
+        """Close this connection and wait until it is gone.
+
+        The :class:`WebSocketApp` stays alive: the session machine sees the
+        loss and reconnects (after its backoff). To stop for good, close the app.
+        """
+        self._app._close_connection(self, code, message.decode(errors="replace"))
+        await self._done.wait()
+
+    def _enqueue(self, kind: int, data: Any, done: _Pending | None = None) -> bool:
+        if self._lost or not self._writing:
+            if done is not None:
+                done.done(WebSocketClosedError(f"connection {self.conn_id} is closed"))
+            return False
+        self._outbox.append((kind, data, done))
+        self._wake.set()
+        return True
+
+    def _fail_outbox(self, error: BaseException) -> None:
+        outbox = self._outbox
+        while outbox:
+            _, _, pending = outbox.popleft()
+            if pending is not None:
+                pending.done(error)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<WebSocketConnection {self.conn_id} {state} {self._app._origin}>"
+
+
+class WebSocketApp:
+    """A WebSocket that stays connected, logged in and subscribed (pybotters' ``WebSocketApp``).
+
+    Made by :meth:`botters.trio.Client.ws_connect` (or :func:`ws_connect`),
+    which returns at once; the app connects in the background, in the
+    client's nursery or the one passed as ``nursery=``. ``await app`` returns
+    the app once it is **open**: connected, logged in (where the exchange
+    needs a login message and ``apis`` has credentials) **and** subscribed
+    (the initial messages were sent). If the app is closed before it opens,
+    ``await app`` raises :class:`~botters.WebSocketClosedError`.
+
+    Reconnects are automatic and never immediate: every loss is followed by a
+    backoff delay, the initial messages are replayed after every reconnect
+    (logins rebuilt, signed messages re-signed), and DataStoreCollections
+    given as handlers are told to resynchronise (``feed_interrupted()``).
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        url: str,
+        *,
+        send_str: str | Iterable[str] | None = None,
+        send_bytes: bytes | Iterable[bytes] | None = None,
+        send_json: Any = None,
+        hdlr_str: HandlerSpec = None,
+        hdlr_bytes: HandlerSpec = None,
+        hdlr_json: HandlerSpec = None,
+        backoff: Any = None,
+        heartbeat: float | None = 10.0,
+        auth: Any = Auth,
+        **kwargs: Any,
+    ) -> None:
+        self._client = client
+        self._auth = auth
+        options = {name: kwargs.pop(name) for name in list(kwargs) if name in SESSION_OPTIONS}
+        for name in _IGNORED_OPTIONS:
+            kwargs.pop(name, None)
+        headers = dict(kwargs.pop("headers", None) or {})
+        origin_header = kwargs.pop("origin", None)
+        if origin_header is not None:
+            headers.setdefault("Origin", str(origin_header))
+        if "json" in kwargs:
+            raise ConfigError("ws_connect has no json=: pass initial messages as send_json=")
+        protocols = kwargs.pop("protocols", ())
+        self._subprotocols: tuple[str, ...] = (
+            (protocols,) if isinstance(protocols, str) else tuple(protocols)
+        )
+        compress = kwargs.pop("compress", 0)
+        self._compress = bool(compress)
+        max_size = kwargs.pop(
+            "max_msg_size", kwargs.pop("max_message_size", DEFAULT_MAX_MESSAGE_SIZE)
+        )
+        if max_size is not None and (
+            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0
+        ):
+            raise ConfigError(
+                f"max_msg_size must be a number of bytes (0: no limit), not {max_size!r}"
+            )
+        self._max_size: int | None = max_size
+        self._ssl: ssl.SSLContext | bool | None = kwargs.pop("ssl", None)
+        if kwargs:
+            raise ConfigError(
+                f"ws_connect got unexpected keyword arguments: {', '.join(sorted(kwargs))}"
+            )
+        if backoff is not None:
+            options["backoff"] = backoff
+        config = SessionConfig(
+            url=url,
+            rng=random.SystemRandom(),
+            headers=headers,
+            sends=_initial_messages(send_str, send_bytes, send_json),
+            apis=client.apis if auth is Auth else None,
+            heartbeat=heartbeat,
+            **options,
+        )
+        self._close_timeout = config.close_timeout
+        self._http_timeout = config.http_timeout
+        self._session = Session(config)
+        self._origin = _origin(url)
+        self._dispatcher = Dispatcher(
+            hdlr_str=hdlr_str, hdlr_bytes=hdlr_bytes, hdlr_json=hdlr_json, name=self._origin
+        )
+        ping = app_ping_for(url)
+        if ping is not None and ping.pong is not None:
+            self._dispatcher.is_keepalive = ping.is_pong
+        self._conns: dict[int, WebSocketConnection] = {}
+        self._nursery: trio.Nursery | None = None
+        self._scope = trio.CancelScope()
+        self._timer_scope: trio.CancelScope | None = None
+        self._open_waiters: list[trio.Event] = []
+        self._pongs: dict[bytes, trio.Event] = {}
+        self._closing = False
+        self._started = False
+        self._done = trio.Event()
+        self._failure: BottersError | None = None
+        self._tls: ssl.SSLContext | None = None
+
+    # -- public API ----------------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, WebSocketApp]:
+        return self._wait_open().__await__()
+
+    async def _wait_open(self) -> WebSocketApp:
+        while self._session.current is None:
+            if self._failure is not None:
+                raise self._failure
+            if self._closing or self._done.is_set():
+                raise WebSocketClosedError(f"{self!r} was closed before it opened")
+            waiter = trio.Event()
+            self._open_waiters.append(waiter)
+            try:
+                await waiter.wait()
+            finally:
+                if not waiter.is_set():
+                    self._open_waiters.remove(waiter)
+        return self
+
+    async def wait(self) -> None:
+        """Wait until the app is closed (in practice: forever, as in pybotters).
+
+        Raises:
+            BottersError: the app stopped because of an internal failure.
+        """
+        await self._done.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def current_ws(self) -> WebSocketConnection | None:
+        """The open connection for one-off sends; ``None`` while not open."""
+        cid = self._session.current
+        return None if cid is None else self._conns.get(cid)
+
+    @property
+    def url(self) -> str:
+        """The URL of the next (re)connect."""
+        return self._session.url
+
+    @url.setter
+    def url(self, url: str) -> None:
+        """Use ``url`` from the next (re)connect on; the live connection is kept."""
+        self._feed(self._session.url_changed(url, now=trio.current_time()))
+        self._origin = self._dispatcher.name = _origin(url)
+        ping = app_ping_for(url)
+        self._dispatcher.is_keepalive = (
+            ping.is_pong if ping is not None and ping.pong is not None else None
+        )
+
+    @property
+    def state(self) -> State:
+        """The session machine's state (``State.OPEN`` once logged in and subscribed)."""
+        return self._session.state
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (or the app stopped)."""
+        return self._closing or self._done.is_set()
+
+    @property
+    def session(self) -> Session:
+        """The session machine (read its properties; do not feed it)."""
+        return self._session
+
+    def add_handler(self, handler: Handler, kind: HandlerKind = "json") -> None:
+        """Add a handler at runtime (``kind``: ``"json"``, ``"str"`` or ``"bytes"``)."""
+        self._dispatcher.add_handler(handler, kind)
+
+    def remove_handler(self, handler: Handler, kind: HandlerKind | None = None) -> bool:
+        """Remove a handler (from ``kind`` or from every kind); returns whether it was there."""
+        return self._dispatcher.remove_handler(handler, kind)
+
+    @property
+    def handlers(self) -> Mapping[HandlerKind, tuple[Handler, ...]]:
+        """The current handlers by kind (a snapshot)."""
+        return self._dispatcher.handlers
+
+    def stream(self, *filters: Mapping[str, Any], maxsize: int = DEFAULT_MAXSIZE) -> MessageStream:
+        """A new stream of this app's JSON messages matching any of ``filters`` (all, if none).
+
+        A filter is a dict that must be a subset of the message (nested dicts
+        too): ``app.stream({"params": {"channel": "lightning_ticker_BTC_JPY"}})``.
+        Any number of streams can be open; each is bounded by ``maxsize``
+        (beyond it the oldest unread message is dropped and counted in
+        ``stream.dropped``). Close it (or use ``with``) when done; closing the
+        app ends every stream.
+        """
+        if self.closed:
+            raise WebSocketClosedError(f"{self!r} is closed")
+        return self._dispatcher.open_stream(filters, maxsize=maxsize)
+
+    def stream_filter(
+        self, filters: Sequence[Mapping[str, Any]] | None = None, *, maxsize: int = DEFAULT_MAXSIZE
+    ) -> MessageStream:
+        """:meth:`stream` taking the filters as one list (AsyncWebsocketStreamInterface's name)."""
+        return self.stream(*(filters or ()), maxsize=maxsize)
+
+    async def heartbeat(self, timeout: float = 10.0) -> None:
+        """Check that the peer answers: PING the open connection and wait for its PONG.
+
+        Waits for the app to be open first. If no PONG arrives within
+        ``timeout`` seconds the connection is closed (the session reconnects)
+        and the check starts again on the next connection. Returns once a PONG
+        was received.
+        """
+        while True:
+            await self
+            conn = self.current_ws
+            if conn is None:
+                await trio.lowlevel.checkpoint()
+                continue
+            payload = random.getrandbits(32).to_bytes(4, "big")
+            pong = trio.Event()
+            self._pongs[payload] = pong
+            try:
+                conn._enqueue(_SEND_PING, payload)
+                with trio.move_on_after(timeout):
+                    await pong.wait()
+                    return
+            finally:
+                self._pongs.pop(payload, None)
+            logger.warning(
+                "%s: no pong within %.1f s; closing connection %d",
+                self._origin,
+                timeout,
+                conn.conn_id,
+            )
+            await conn.close(code=1011, message=b"heartbeat timeout")
+
+    async def close(self) -> None:
+        """Close the app for good: close every connection, end every task and stream.
+
+        Returns once every task it started is done and every socket is
+        closed. Calling it again is harmless. If the caller is cancelled while
+        waiting, the app still stops (its tasks are cancelled).
+        """
+        if self._closing:
+            await self._done.wait()
+            return
+        self._closing = True
+        try:
+            if self._started:
+                try:
+                    self._feed(self._session.user_close(now=trio.current_time()))
+                except Exception:
+                    logger.exception("%s: closing the session failed", self._origin)
+            self._wake_open_waiters()
+            with trio.move_on_after(self._close_timeout + 1.0):
+                for conn in list(self._conns.values()):
+                    await conn._done.wait()
+        finally:
+            self._scope.cancel()
+        await self._done.wait()
+
+    def __repr__(self) -> str:
+        return f"<WebSocketApp {self._origin} {self._session.state.value}>"
+
+    # -- running ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """The app's life: its nursery, holding every task; never raises an ExceptionGroup."""
+        try:
+            with self._scope:
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    if self._closing:
+                        return
+                    self._started = True
+                    self._feed(self._session.start(now=trio.current_time(), wall=time.time()))
+                    nursery.start_soon(self._run_timer, name=f"botters ws timer {self._origin}")
+        except BaseExceptionGroup as group:
+            cancelled, rest = group.split(trio.Cancelled)
+            if rest is not None:
+                logger.error("%s: WebSocketApp failed", self._origin, exc_info=rest)
+                self._failure = BottersError(f"{self!r} stopped after an internal error: {rest!r}")
+                self._failure.__cause__ = rest
+            if cancelled is not None and rest is None:
+                raise
+        except Exception as exc:
+            logger.error("%s: WebSocketApp failed", self._origin, exc_info=exc)
+            self._failure = BottersError(f"{self!r} stopped after an internal error: {exc!r}")
+            self._failure.__cause__ = exc
+        finally:
+            self._nursery = None
+            self._closing = True
+            if self._session.state is not State.CLOSED:
+                try:
+                    self._session.user_close(now=trio.current_time())
+                except Exception:
+                    logger.debug("%s: closing the session failed", self._origin, exc_info=True)
+            self._dispatcher.close_streams()
+            self._wake_open_waiters()
+            self._done.set()
+            self._client._forget(self)
+
+    def _spawn(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str) -> bool:
+        nursery = self._nursery
+        if nursery is None:
+            return False
+        nursery.start_soon(fn, *args, name=name)
+        return True
+
+    def _wake_open_waiters(self) -> None:
+        waiters, self._open_waiters = self._open_waiters, []
+        for waiter in waiters:
+            waiter.set()
+
+    # -- executing the machine's actions --------------------------------------------------
+
+    def _feed(
+        self,
+        actions: Sequence[Action],
+        conn: WebSocketConnection | None = None,
+        frame: str | bytes | None = None,
+        parsed: Any = UNPARSED,
+    ) -> None:
+        """Carry out the machine's actions, in order."""
+        for action in actions:
+            if action is DELIVER:
+                if conn is not None and frame is not None:
+                    if isinstance(frame, str):
+                        self._dispatcher.text(frame, conn, parsed)
+                    else:
+                        self._dispatcher.binary(frame, conn, parsed)
+            elif isinstance(action, SendFrame):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    kind = _STR if isinstance(action.data, str) else _BYTES
+                    target._enqueue(kind, action.data)
+            elif isinstance(action, SendPing | SendPong):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    kind = _SEND_PING if isinstance(action, SendPing) else _SEND_PONG
+                    target._enqueue(kind, action.payload)
+            elif isinstance(action, OpenConnection):
+                self._open_connection(action)
+            elif isinstance(action, CloseConnection):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    self._close_connection(target, action.code, action.reason)
+            elif isinstance(action, FeedInterrupted):
+                self._dispatcher.feed_interrupted()
+            elif isinstance(action, HttpRequest):
+                self._spawn(
+                    self._run_http,
+                    action.request_id,
+                    action.request,
+                    name=f"botters ws token request {self._origin}",
+                )
+            elif isinstance(action, Report):
+                self._report(action)
+        if self._open_waiters and self._session.current is not None:
+            self._wake_open_waiters()
+        scope = self._timer_scope
+        if scope is not None:  # the deadline may have moved (either way)
+            deadline = self._session.deadline
+            scope.deadline = math.inf if deadline is None else deadline
+
+    def _report(self, report: Report) -> None:
+        origin = self._origin
+        if isinstance(report, Opened):
+            logger.info("%s: connection %d is open", origin, report.conn_id)
+        elif isinstance(report, LoggedIn):
+            logger.info("%s: logged in on connection %d", origin, report.conn_id)
+        elif isinstance(report, LoginFailed):
+            logger.warning(
+                "%s: login failed on connection %d: %s", origin, report.conn_id, report.reason
+            )
+        elif isinstance(report, Disconnected):
+            level = logging.DEBUG if self._closing else logging.WARNING
+            logger.log(level, "%s: connection %d lost: %s", origin, report.conn_id, report.reason)
+        elif isinstance(report, BackingOff):
+            logger.info(
+                "%s: reconnecting in %.2f s (attempt %d)", origin, report.delay, report.attempt
+            )
+        elif isinstance(report, TokenFailed):
+            logger.warning("%s: token request failed: %s", origin, report.reason)
+        elif isinstance(report, Idle):
+            logger.warning("%s: no data received for a while (idle)", origin)
+        elif isinstance(report, Resumed):
+            logger.info("%s: data flows again", origin)
+        elif isinstance(report, RotationStarted):
+            logger.info(
+                "%s: replacing the connection (%s) with %d", origin, report.reason, report.conn_id
+            )
+        elif isinstance(report, RotationFailed):
+            logger.warning(
+                "%s: replacement failed (%s); retry in %.2f s",
+                origin,
+                report.reason,
+                report.retry_in,
+            )
+        elif isinstance(report, Rotated):
+            logger.info("%s: connection %d replaced %d", origin, report.new, report.old)
+        elif isinstance(report, Connecting | Established | Closed | Ignored):
+            logger.debug("%s: %r", origin, report)
+        else:  # a report type added later
+            logger.info("%s: %r", origin, report)
+
+    def _open_connection(self, action: OpenConnection) -> None:
+        conn = WebSocketConnection(self, action.conn_id)
+        self._conns[action.conn_id] = conn
+        # A task being cancelled (the app's nursery is going away) starts no connection.
+        ending = self._closing or trio.current_effective_deadline() == -math.inf
+        if ending or not self._spawn(
+            self._run_connection,
+            conn,
+            action.url,
+            action.headers,
+            name=f"botters ws connection {action.conn_id} {self._origin}",
+        ):
+            # No nursery (the app is ending): report the failure right away.
+            self._conns.pop(action.conn_id, None)
+            conn._lost = True
+            conn._done.set()
+            self._feed(
+                self._session.connect_failed(
+                    action.conn_id, "the WebSocketApp is closing", now=trio.current_time()
+                )
+            )
+
+    def _close_connection(self, conn: WebSocketConnection, code: int, reason: str) -> None:
+        if conn._lost or conn._close_requested:
+            return
+        if conn._wire is None:
+            conn._scope.cancel()  # still handshaking: abandon it; the task reports the loss
+            return
+        conn._close_requested = True
+        if not conn._writing:  # the write side broke: no close frame can go out
+            conn._read_scope.cancel()
+            return
+        # The close frame goes after what is queued; the reader waits for the
+        # peer's answer until close_timeout, then the transport is dropped.
+        conn._outbox.append((_CLOSE, (code, reason), None))
+        conn._wake.set()
+        conn._read_scope.deadline = trio.current_time() + self._close_timeout
+
+    # -- tasks -------------------------------------------------------------------------
+
+    async def _run_timer(self) -> None:
+        session = self._session
+        while True:
+            deadline = session.deadline
+            with trio.CancelScope(deadline=math.inf if deadline is None else deadline) as scope:
+                self._timer_scope = scope
+                try:
+                    await trio.sleep_forever()
+                finally:
+                    self._timer_scope = None
+            deadline = session.deadline
+            now = trio.current_time()
+            if deadline is None or now < deadline:
+                continue  # the deadline moved later
+            try:
+                self._feed(session.timer(now=now, wall=time.time()))
+            except Exception:
+                logger.exception("%s: timer step failed", self._origin)
+                await trio.sleep(1.0)  # a bug must not become a busy loop
+
+    async def _run_http(self, request_id: int, request: Request) -> None:
+        status: int | None = None
+        body: Any = None
+        error: str | None = None
+        try:
+            with trio.fail_after(self._http_timeout):
+                status, text = await self._http(request)
+            try:
+                body = loads(text) if text.strip() else None
+            except JSONDecodeError:
+                body = None
+        except trio.TooSlowError:
+            error = f"no answer within {self._http_timeout} s"
+        except TransportError as exc:
+            error = str(exc)
+        except Exception as exc:
+            logger.exception("%s: token request failed", self._origin)
+            error = f"{type(exc).__name__}: {exc}"
+        self._feed(
+            self._session.http_response(
+                request_id,
+                status=status,
+                body=body,
+                error=error,
+                now=trio.current_time(),
+                wall=time.time(),
+            )
+        )
+
+    async def _http(self, request: Request) -> tuple[int, str]:
+        """Send the machine's (unsigned) request through the client, which signs it."""
+        resp = await self._client._send_request(request, Auth)
+        async with resp:
+            text = await resp.text(errors="replace")
+        return int(resp.status), str(text)
+
+    async def _open(self, host: str, port: int, *, secure: bool) -> trio.abc.Stream:
+        """A TCP (TLS for ``wss``) stream to the URL's real host, with the client's pins."""
+        client = self._client
+        if self._ssl is None or not secure:
+            stream: trio.abc.Stream = await client._open_stream(
+                host, port, tls=secure, url=self._origin
+            )
+            return stream
+        if self._tls is None:
+            self._tls = make_ssl_context(self._ssl)
+        return await open_stream(
+            host,
+            port,
+            tls=self._tls,
+            server_hostname=host,
+            resolve=client._pins,
+            connect_timeout=client._connect_timeout,
+            url=self._origin,
+        )
+
+    async def _connect(self, url: str, headers: Mapping[str, str]) -> WireConnection:
+        # The client's default headers (User-Agent...) too, as aiohttp's session sends them.
+        merged = dict(self._client._headers.items())
+        lower = {k.lower() for k in headers}
+        merged = {k: v for k, v in merged.items() if k.lower() not in lower}
+        merged.update(headers)
+        request = Request.build("GET", url, headers=merged)
+        if self._auth is Auth:
+            request = sign_request(request, self._client.apis, now=time.time())
+        parts = _split_url(request.url)
+        secure = parts.scheme == "wss"
+        port = urlsplit(request.url).port or (443 if secure else 80)
+        # The URL's host name goes to DNS (or the client's resolve= pin), SNI and Host.
+        stream = await self._open(parts.host, port, secure=secure)
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        return await handshake(
+            stream,
+            host=parts.netloc,
+            target=target,
+            headers=list(request.headers.items()),
+            subprotocols=self._subprotocols,
+            compression=self._compress,
+            max_message_size=self._max_size,
+            close_timeout=self._close_timeout,
+            origin=self._origin,
+        )
+
+    async def _run_writer(self, conn: WebSocketConnection, wire: WireConnection) -> None:
+        outbox = conn._outbox
+        try:
+            while True:
+                if not outbox:
+                    conn._wake = trio.Event()
+                    await conn._wake.wait()
+                    continue
+                kind, data, done = outbox.popleft()
+                try:
+                    if kind in (_STR, _BYTES):
+                        await wire.send(data)
+                    elif kind == _SEND_PING:
+                        await wire.ping(data)
+                    elif kind == _SEND_PONG:
+                        await wire.pong(data)
+                    else:
+                        code, reason = data
+                        await wire.send_close(code, reason)
+                        conn._fail_outbox(
+                            WebSocketClosedError(f"connection {conn.conn_id} is closing")
+                        )
+                        conn._writing = False
+                        return
+                except WebSocketClosedError as exc:
+                    if done is not None:
+                        done.done(exc)
+                    conn._fail_outbox(exc)
+                    logger.debug(
+                        "%s: send failed on connection %d: %s", self._origin, conn.conn_id, exc
+                    )
+                    conn._writing = False
+                    return
+                if done is not None:
+                    done.done()
+        finally:
+            conn._writing = False
+
+    async def _run_connection(
+        self, conn: WebSocketConnection, url: str, headers: Mapping[str, str]
+    ) -> None:
+        session = self._session
+        cid = conn.conn_id
+        wire: WireConnection | None = None
+        reported = False
+        reason = ""
+        code: int | None = None
+        clean = False
+        try:
+            with conn._scope:
+                try:
+                    wire = await self._connect(url, headers)
+                except Exception as exc:
+                    status = exc.status if isinstance(exc, HandshakeError) else None
+                    why = _redact(_reason(exc), url)
+                    logger.debug("%s: connect %d failed: %s", self._origin, cid, why)
+                    reported = True
+                    self._conns.pop(cid, None)
+                    conn._lost = True
+                    self._feed(
+                        session.connect_failed(cid, why, status=status, now=trio.current_time())
+                    )
+                    return
+                conn._wire = wire
+                wire.on_ping = lambda payload: self._feed(
+                    session.protocol_ping(cid, payload, now=trio.current_time())
+                )
+                wire.on_pong = lambda payload: self._pong_received(cid, payload)
+                conn._writing = True
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(
+                        self._run_writer, conn, wire, name=f"botters ws writer {cid}"
+                    )
+                    self._dispatcher.new_connection()
+                    self._feed(session.connected(cid, now=trio.current_time(), wall=time.time()))
+                    with conn._read_scope:
+                        reason, code, clean = await self._receive(conn, wire)
+                    if conn._read_scope.cancelled_caught:
+                        reason = "the peer did not answer the close in time"
+                    nursery.cancel_scope.cancel()
+            if conn._scope.cancelled_caught and not reported and wire is None:
+                reason = "connect abandoned"
+        except Exception as exc:  # a bug of ours: log it and let the machine reconnect
+            logger.exception("%s: connection %d failed", self._origin, cid)
+            reason = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn._lost = True
+            conn._writing = False
+            conn._fail_outbox(
+                WebSocketClosedError(f"connection {cid} closed before the frame was sent")
+            )
+            self._conns.pop(cid, None)
+            if not reported:
+                if not reason:
+                    reason = "closed by botters"
+                try:
+                    self._feed(
+                        session.connection_lost(
+                            cid,
+                            code=code,
+                            reason=reason,
+                            clean=clean,
+                            now=trio.current_time(),
+                            wall=time.time(),
+                        )
+                    )
+                except Exception:
+                    logger.exception("%s: reporting the loss of %d failed", self._origin, cid)
+            try:
+                if wire is not None:
+                    with trio.CancelScope(shield=True):
+                        await wire.abort()
+            finally:
+                conn._done.set()
+
+    def _pong_received(self, cid: int, payload: bytes) -> None:
+        if self._pongs:
+            waiter = self._pongs.get(payload)
+            if waiter is not None:
+                waiter.set()
+        self._feed(self._session.protocol_pong(cid, payload, now=trio.current_time()))
+
+    async def _receive(
+        self, conn: WebSocketConnection, wire: WireConnection
+    ) -> tuple[str, int | None, bool]:
+        """Read messages until the connection ends; returns why, the close code, cleanliness."""
+        clock = trio.current_time
+        frame_received = self._session.frame_received
+        dispatcher = self._dispatcher
+        receive = wire.receive
+        cid = conn.conn_id
+        try:
+            while True:
+                data = await receive()
+                if dispatcher.wants_json:
+                    try:
+                        parsed = for_session = fast_loads(data)
+                    except ValueError:
+                        parsed, for_session = UNPARSED, NOT_PARSED
+                else:
+                    parsed, for_session = NOT_JSON, NOT_PARSED
+                actions = frame_received(cid, data, for_session, clock())
+                if actions is DELIVER_ONLY:
+                    if type(data) is str:
+                        dispatcher.text(data, conn, parsed)
+                    else:
+                        dispatcher.binary(data, conn, parsed)  # type: ignore[arg-type]
+                else:
+                    self._feed(actions, conn, data, parsed)
+        except WsClosed as closed:
+            text = f"closed ({closed.code}{': ' + closed.reason if closed.reason else ''})"
+            return text, closed.code, closed.clean
+
+    # -- user sends ---------------------------------------------------------------------
+
+    def _send_actions(self, conn: WebSocketConnection, data: Any) -> list[Action] | None:
+        try:
+            return list(
+                self._session.user_send(
+                    data, conn_id=conn.conn_id, now=trio.current_time(), wall=time.time()
+                )
+            )
+        except SessionError:
+            return None
+
+    async def _user_send(self, conn: WebSocketConnection, data: Any) -> None:
+        actions = self._send_actions(conn, data)
+        if actions is None or conn.closed:
+            raise WebSocketClosedError(f"connection {conn.conn_id} is not open")
+        frames = [a for a in actions if isinstance(a, SendFrame)]
+        others = [a for a in actions if not isinstance(a, SendFrame)]
+        self._feed(others)
+        done: _Pending | None = None
+        for i, frame in enumerate(frames):
+            target = self._conns.get(frame.conn_id)
+            if target is None:
+                raise WebSocketClosedError(f"connection {frame.conn_id} is not open")
+            done = _Pending() if i == len(frames) - 1 else None
+            kind = _STR if isinstance(frame.data, str) else _BYTES
+            target._enqueue(kind, frame.data, done)
+        if done is not None:
+            await done.wait()
+
+    def _user_send_nowait(self, conn: WebSocketConnection, data: Any) -> None:
+        actions = self._send_actions(conn, data)
+        if actions is None or conn.closed:
+            logger.warning(
+                "%s: connection %d is not open; a message sent with send_json_nowait was "
+                "dropped (the session resubscribes after reconnecting)",
+                self._origin,
+                conn.conn_id,
+            )
+            return
+        self._feed(actions)
+
+
+def ws_connect(
+    client: Client,
+    url: str,
+    *,
+    send_str: str | Iterable[str] | None = None,
+    send_bytes: bytes | Iterable[bytes] | None = None,
+    send_json: Any = None,
+    hdlr_str: HandlerSpec = None,
+    hdlr_bytes: HandlerSpec = None,
+    hdlr_json: HandlerSpec = None,
+    backoff: Backoff | Sequence[float] | None = None,
+    heartbeat: float | None = 10.0,
+    auth: Any = Auth,
+    nursery: trio.Nursery | None = None,
+    **options: Any,
+) -> WebSocketApp:
+    """Open a managed WebSocket (see :class:`WebSocketApp`); synchronous, like pybotters'.
+
+    The app starts in ``nursery`` (default: the client's) and connects at
+    once. ``await`` it to wait until it is connected, logged in and subscribed.
+
+    Args:
+        client: The :class:`botters.trio.Client` whose credentials sign the
+            handshake and login, whose ``ssl``/``resolve`` settings apply, and
+            through which token requests (KuCoin, GMO, listenKeys) are sent.
+        url: ``wss://`` or ``ws://`` URL (``base_url`` is never applied).
+        send_str: Text message(s) sent after every (re)connect.
+        send_bytes: Binary message(s) sent after every (re)connect.
+        send_json: A JSON message, or a list of them (a list is several
+            messages, as in pybotters), sent after every (re)connect; dicts
+            are signed afresh where the host signs messages.
+        hdlr_str: Handler(s) ``h(msg: str, ws)`` for text frames.
+        hdlr_bytes: Handler(s) ``h(msg: bytes, ws)`` for binary frames.
+        hdlr_json: Handler(s) ``h(msg, ws)`` for frames parsed as JSON, e.g.
+            ``store.onmessage`` or ``WebSocketQueue().onmessage``.
+        backoff: Reconnect delays: pybotters' ``(min, max, factor, initial)``
+            tuple or a :class:`botters.protocol.session.Backoff`.
+        heartbeat: Send a WebSocket PING after this many seconds without
+            receiving anything; the connection is replaced when nothing
+            arrives for 1.5 times as long. ``None`` turns both off.
+        auth: :class:`~botters.Auth` logs in (and signs handshakes and
+            messages) where the host needs it and ``apis`` has credentials;
+            ``None`` never does.
+        nursery: Where the app's task runs. Default: the client's nursery
+            (the app then ends with the client).
+        **options: Session options (``dead_peer_timeout``, ``idle_timeout``,
+            ``connect_timeout``, ``login_timeout``, ``http_timeout``,
+            ``close_timeout``, ``stable_after``, ``max_age``, ``rotate_on``,
+            ``rotation_overlap``, ``token_flow``; see
+            :class:`botters.protocol.session.SessionConfig`); handshake
+            ``headers`` and ``origin``; ``protocols`` (subprotocols to offer);
+            ``compress`` (truthy: offer permessage-deflate; off by default,
+            as in aiohttp); ``max_msg_size`` (bytes, default 4 MiB, ``0``: no
+            limit; a larger message closes the connection with 1009 and the
+            session reconnects); ``ssl`` (an ``ssl.SSLContext`` for this
+            app). aiohttp's ``autoping``, ``autoclose``, ``timeout`` and
+            ``receive_timeout`` are accepted and ignored (the session machine
+            owns keepalive and timeouts).
+
+    Raises:
+        ConfigError: an argument is invalid, or there is no nursery to run in
+            (no ``nursery=`` and the client is not inside ``async with``).
+        ClientClosedError: the client is closed.
+    """
+    app = WebSocketApp(
+        client,
+        url,
+        send_str=send_str,
+        send_bytes=send_bytes,
+        send_json=send_json,
+        hdlr_str=hdlr_str,
+        hdlr_bytes=hdlr_bytes,
+        hdlr_json=hdlr_json,
+        backoff=backoff,
+        heartbeat=heartbeat,
+        auth=auth,
+        **options,
+    )
+    name = f"botters WebSocketApp {app._origin}"
+    if nursery is not None:
+        nursery.start_soon(app._run, name=name)
+    else:
+        client._spawn(app._run, name=name)  # ConfigError outside `async with client`
+    client._apps.add(app)  # client.close() closes it
+    return app
+
+
+def _redact(text: str, *urls: str | None) -> str:
+    """``text`` without the URLs' paths and queries (they may hold tokens: GMO, listenKeys)."""
+    for url in urls:
+        if not url:
+            continue
+        try:
+            parts = _split_url(url)
+        except ConfigError:
+            continue
+        text = text.replace(url, f"{parts.scheme}://{parts.netloc}/…")
+        tail = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        if len(tail) > 1:
+            text = text.replace(tail, "/…")
+    return text
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
