@@ -733,6 +733,7 @@ class WebSocketApp:
         session = self._session
         cid = conn.conn_id
         ws: aiohttp.ClientWebSocketResponse | None = None
+        sock: Any = None
         reported = False
         reason = ""
         request: Request | None = None
@@ -763,6 +764,9 @@ class WebSocketApp:
                 self._feed(session.connect_failed(cid, why, status=status, now=loop.time()))
                 return
             conn._ws = ws
+            # asyncio's TransportSocket: after the WebSocket closes, a TLS transport
+            # still exchanges close_notify before it closes the socket (below).
+            sock = ws.get_extra_info("socket")
             conn._writer = self._spawn(self._run_writer(conn, ws))
             self._dispatcher.new_connection()
             self._feed(session.connected(cid, now=loop.time(), wall=time.time()))
@@ -780,6 +784,7 @@ class WebSocketApp:
                     await asyncio.wait({closer})
                 if not ws.closed:
                     await self._close_ws(ws, 1000, "")
+                await _socket_closed(sock, self._close_timeout)
             writer = conn._writer
             if writer is not None:
                 writer.cancel()
@@ -891,6 +896,27 @@ class WebSocketApp:
             )
             return
         self._feed(actions)
+
+
+async def _socket_closed(sock: Any, timeout: float) -> None:
+    """Wait (at most ``timeout`` s) until the transport has closed ``sock``.
+
+    aiohttp returns from ``ws.close()`` once the closing handshake is done, but
+    a TLS transport then still exchanges ``close_notify`` with the peer before
+    it closes the socket. Without this wait, ``close()`` could return (and the
+    event loop end) with the socket still open: a ``ResourceWarning``, and a
+    broken promise of :meth:`WebSocketApp.close`. On loopback this takes one or
+    two loop iterations; a peer that never answers costs ``timeout`` at most.
+    """
+    fileno = getattr(sock, "fileno", None)
+    if fileno is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.0
+    while fileno() != -1 and loop.time() < deadline:
+        await asyncio.sleep(delay)  # no callback exists for "socket closed": re-check
+        delay = min(0.05, max(0.001, delay * 2))
 
 
 def _redact(text: str, *urls: str | None) -> str:
