@@ -368,7 +368,14 @@ def main() -> None:
                     f"{best[raw_name] / best['botters']:5.2f}x  "
                     f"({extra * 1e6:+.2f} µs per message)"
                 )
-        worst = max(v for r in results.values() for d in r["spread"].values() for v in d.values())
+        # The receive-only ceiling takes ~40 ms a round: too short to judge noise by.
+        worst = max(
+            v
+            for r in results.values()
+            for d in r["spread"].values()
+            for name, v in d.items()
+            if name != "aiohttp receive only"
+        )
         if worst > 1.15:
             print(
                 f"\nnote: some rounds were up to {worst:.2f}x slower than the best one "
