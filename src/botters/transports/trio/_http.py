@@ -19,9 +19,11 @@ closes it instead of keeping it; see :mod:`._pool`.
 
 Bytes are read in pieces of at most :data:`READ_SIZE`; h11 reassembles
 events from any split, so the result never depends on how the peer's bytes
-were chunked. ``max_header_size`` bounds what h11 buffers while waiting for a
-complete head (status line plus headers, or a chunk header): a peer sending
-more is refused with :class:`h11.RemoteProtocolError`.
+were chunked. ``max_header_size`` bounds a response head (status line plus
+headers, 1xx heads included): reading stops as soon as more than that arrived
+without completing it, and a complete head that is larger is refused too, with
+:class:`h11.RemoteProtocolError`. h11 applies the same bound to what it
+buffers inside a body (e.g. one chunk-size line).
 """
 
 from __future__ import annotations
@@ -68,12 +70,23 @@ class HTTPConnection:
         now: The trio clock time it was opened at.
     """
 
-    __slots__ = ("_eof", "_h11", "_received", "broken", "idle_since", "key", "requests", "stream")
+    __slots__ = (
+        "_eof",
+        "_h11",
+        "_max_head",
+        "_received",
+        "broken",
+        "idle_since",
+        "key",
+        "requests",
+        "stream",
+    )
 
     def __init__(self, stream: trio.abc.Stream, key: Key, *, max_header_size: int, now: float):
         self.stream = stream
         self.key = key
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
+        self._max_head = max_header_size
         self.requests = 0
         """Requests sent on it so far (``> 1``: the connection was reused)."""
         self.idle_since = now
@@ -134,16 +147,39 @@ class HTTPConnection:
             conn.receive_data(data)
 
     async def receive_head(self) -> h11.Response:
-        """Read up to the end of the final response head (1xx responses are skipped)."""
+        """Read up to the end of the final response head (1xx responses are skipped).
+
+        Raises:
+            h11.RemoteProtocolError: The head is malformed, or larger than
+                ``max_header_size`` (refused as soon as that many bytes
+                arrived without completing it).
+        """
         self.broken = True
+        conn = self._h11
+        received = 0
         try:
             while True:
-                event = await self._next_event()
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    if received > self._max_head:
+                        raise h11.RemoteProtocolError(
+                            f"response head larger than {self._max_head} bytes"
+                        )
+                    data = bytes(await self.stream.receive_some(READ_SIZE))
+                    received += len(data)
+                    if data:
+                        self._received = True
+                    else:
+                        self._eof = True
+                    conn.receive_data(data)
+                    continue
                 if isinstance(event, h11.Response):
                     break
                 if isinstance(event, h11.InformationalResponse):
                     continue
                 raise h11.RemoteProtocolError(f"unexpected {event!r} instead of a response")
+            if received - len(conn.trailing_data[0]) > self._max_head:
+                raise h11.RemoteProtocolError(f"response head larger than {self._max_head} bytes")
         except (h11.RemoteProtocolError, trio.BrokenResourceError) as exc:
             if not self._received and self.requests > 1:
                 raise StaleConnectionError("the kept-alive connection was closed") from exc

@@ -319,7 +319,7 @@ class Response:
                 or its framing (chunked encoding errors).
         """
         if self._error is not None and self._conn is None and not self._chunks:
-            raise TransportError(
+            raise ConnectionLostError(
                 f"the response body of {self._safe_url} is not available: reading it failed",
                 url=self._safe_url,
             ) from self._error
