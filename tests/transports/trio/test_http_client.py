@@ -558,3 +558,33 @@ async def test_initialize_a_store_from_a_request(
             )
     assert len(store.positions) == 1
     assert server.seen[0].headers["access-sign"] == tools.signature(server.seen[0])
+
+
+async def test_timeouts_are_seconds_and_messages_carry_no_query(serve_http: Any) -> None:
+    async def stall(seen: Seen) -> Reply:
+        await trio.sleep_forever()
+        raise AssertionError
+
+    async with serve_http() as server, Client(apis={}, base_url=server.url("")) as client:
+        server.routes["/stall"] = stall
+        with pytest.raises(botters.ConfigError, match="seconds"):
+            client.get("/x", timeout=object())
+        with pytest.raises(botters.ConfigError, match="seconds"):
+            await client.fetch("GET", "/x", timeout=-1)
+        with pytest.raises(TransportTimeoutError) as info:
+            await client.fetch("GET", "/stall?token=secret", timeout=0.01)
+        assert "secret" not in str(info.value)
+        assert info.value.url == server.url("/stall")
+
+
+async def test_response_json_options(serve_http: Any) -> None:
+    async with serve_http() as server, Client(apis={}) as client:
+        server.routes["/j"] = reply(
+            body='{"a": "é"}'.encode("latin-1"), content_type="Application/JSON; x=1"
+        )
+        async with client.get(server.url("/j")) as resp:
+            assert await resp.json(encoding="latin-1") == {"a": "é"}
+            assert await resp.json(loads=lambda text: text, encoding="latin-1") == '{"a": "é"}'
+            assert await resp.json(content_type=None, encoding="latin-1") == {"a": "é"}
+            assert resp.content_type == "application/json"
+            assert resp.charset is None

@@ -242,3 +242,19 @@ async def test_cancellation_while_waiting_for_a_connection(serve_http: Any) -> N
         assert (await client.fetch("GET", server.url("/after"))).data
     assert [s.target for s in server.seen] == ["/held", "/after"]
     assert server.connections == 1
+
+
+async def test_a_response_dropped_unread_gives_its_connection_up(serve_http: Any) -> None:
+    import gc
+
+    async def big(seen: Seen) -> Reply:
+        return Reply(chunks=[b"x" * 100_000] * 3)
+
+    async with serve_http() as server, Client(apis={}, max_connections_per_host=1) as client:
+        server.routes["/big"] = big
+        resp = await client.get(server.url("/big"))
+        assert client._pool.stats() == {("http", "127.0.0.1", server.port): (1, 0)}
+        del resp
+        gc.collect()
+        assert client._pool.stats() == {}
+        assert (await client.fetch("GET", server.url("/next"))).data

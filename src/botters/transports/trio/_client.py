@@ -521,6 +521,7 @@ class Client:
             raise ConfigError(
                 f"botters.trio.Client.request does not take {', '.join(sorted(unsupported))}"
             )
+        _check_timeout(timeout)
         options = {
             "timeout": timeout,
             "allow_redirects": allow_redirects,
@@ -566,11 +567,18 @@ class Client:
         this returns. ``data`` is the parsed JSON, ``None`` for an empty body,
         or a falsy :class:`NotJSONContent`.
         """
+        _check_timeout(timeout)
         if timeout is None:
             return await self._fetch(method, url, params, data, kwargs)
         with trio.move_on_after(timeout):
             return await self._fetch(method, url, params, data, kwargs)
-        raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=str(url))
+        where = self._display_url(url)
+        raise TransportTimeoutError(f"timed out after {timeout} s ({where})", url=where)
+
+    def _display_url(self, url: str) -> str:
+        """``url`` (joined to ``base_url``) without query or fragment, for messages."""
+        full = url if "://" in url else self._base_url + url
+        return full.split("#", 1)[0].split("?", 1)[0]
 
     async def _fetch(
         self, method: str, url: str, params: Any, data: Any, kwargs: dict[str, Any]
@@ -873,6 +881,16 @@ class Client:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<botters.trio.Client {state} base_url={self._base_url!r} apis={list(self._apis)}>"
+
+
+def _check_timeout(timeout: object) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0
+    ):
+        raise ConfigError(
+            f"timeout= takes seconds (a number >= 0) or None, not {timeout!r}; "
+            "with trio you can also wrap the call in `with trio.fail_after(...)`"
+        )
 
 
 def _header_pairs(headers: Any) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ in transit. Other encodings are returned as received.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
@@ -363,8 +364,21 @@ class Response:
                 encoding = "utf-8"
         return body.decode(encoding, errors)
 
-    async def json(self, *, loads: Callable[[str], Any] | None = None) -> Any:
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] | None = None,
+        content_type: str | None = None,
+    ) -> Any:
         """The body parsed as JSON; ``None`` for an empty body (as aiohttp's ``json()``).
+
+        Args:
+            encoding: Text encoding (default: the ``Content-Type`` charset, else UTF-8).
+            loads: A JSON parser taking ``str`` (default: botters' codec).
+            content_type: Accepted for aiohttp compatibility and ignored: the
+                body is parsed whatever its ``Content-Type`` (exchanges label
+                JSON inconsistently).
 
         Raises:
             json.JSONDecodeError: The body is not JSON.
@@ -372,8 +386,9 @@ class Response:
         body = await self.read()
         if not body.strip():
             return None
-        if loads is not None:
-            return loads(body.decode(self.charset or "utf-8"))
+        if loads is not None or encoding is not None:
+            text = body.decode(encoding or self.charset or "utf-8")
+            return (loads or _loads)(text)
         return _loads(body)
 
     # -- releasing -----------------------------------------------------------------------
@@ -399,6 +414,13 @@ class Response:
         except TransportError:
             return
         self.release()
+
+    def __del__(self) -> None:
+        # A response dropped unread must not hold its connection (and its pool
+        # permit) forever. Best effort: a finalizer may run outside trio.
+        with contextlib.suppress(Exception):
+            if self._conn is not None:
+                self._drop()
 
     def raise_for_status(self) -> None:
         """Raise :class:`~botters.HTTPStatusError` when ``status >= 400``."""
