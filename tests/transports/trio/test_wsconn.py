@@ -342,6 +342,66 @@ def test_fragmented_compressed_messages_any_chunking(cuts: list[int]) -> None:
     assert closed.clean
 
 
+@st.composite
+def message_streams(draw: st.DrawFn) -> tuple[bytes, list[str | bytes], list[int]]:
+    """Random messages, randomly fragmented, PINGs anywhere, then random cut points."""
+    frames: list[bytes] = []
+    expected: list[str | bytes] = []
+    for _ in range(draw(st.integers(0, 8))):
+        if draw(st.booleans()):
+            text = draw(st.text(max_size=300))
+            data: str | bytes = text
+            raw = text.encode("utf-8", "surrogatepass")
+            opcode = TEXT
+        else:
+            size = draw(st.sampled_from([0, 1, 125, 126, 65535, 65536, 70000]))
+            raw = data = bytes([draw(st.integers(0, 255))]) * size
+            opcode = BINARY
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            continue  # lone surrogates: not valid UTF-8 text
+        expected.append(data)
+        pieces = draw(st.integers(1, 4))
+        cuts = sorted(
+            draw(st.lists(st.integers(0, len(raw)), min_size=pieces - 1, max_size=pieces - 1))
+        )
+        bounds = [0, *cuts, len(raw)]
+        for i in range(pieces):
+            if draw(st.booleans()):
+                frames.append(frame(PING, b"hb"))
+            frames.append(
+                frame(
+                    opcode if i == 0 else CONT, raw[bounds[i] : bounds[i + 1]], fin=i == pieces - 1
+                )
+            )
+    frames.append(close_frame(1000))
+    body = b"".join(frames)
+    cuts = draw(st.lists(st.integers(1, len(body) + 200), max_size=30))
+    return body, expected, cuts
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=message_streams())
+def test_random_messages_any_fragmentation_any_chunking(
+    stream: tuple[bytes, list[str | bytes], list[int]],
+) -> None:
+    body, expected, cuts = stream
+    got, closed, _, _, _ = trio.run(_run_scripted, body, cuts)
+    assert got == expected
+    assert closed.clean
+
+
+@settings(max_examples=10, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=3 * 1024 * 1024), max_size=12))
+def test_frames_beyond_the_fast_path_stream_through_wsproto(cuts: list[int]) -> None:
+    big = bytes(range(256)) * 6000  # 1.5 MiB: above the 1 MiB fast-path bound
+    body = frame(TEXT, b"a") + frame(BINARY, big) + frame(TEXT, b"z") + close_frame()
+    got, closed, _, _, _ = trio.run(_run_scripted, body, cuts)
+    assert got == ["a", big, "z"]
+    assert closed.clean
+
+
 async def test_frames_in_the_same_read_as_the_handshake_are_delivered() -> None:
     stream = ScriptedStream(frame(TEXT, b"first") + close_frame(), [])  # one single chunk
     conn = await handshake(stream, host="example.com", target="/")
@@ -409,6 +469,7 @@ async def test_unlimited_size() -> None:
         (frame(CONT, b"x"), 1002),  # continuation without a start
         (frame(PING, b"x" * 126), 1002),  # control frame too long
         (bytes(range(256)) * 4, 1002),
+        (b"\x81\x82abcd" + bytes([ord("h") ^ 97, ord("i") ^ 98]), 1002),  # masked server frame
     ],
 )
 async def test_garbage_is_rejected_cleanly(garbage: bytes, code: int) -> None:
@@ -655,3 +716,11 @@ async def test_pings_are_answered() -> None:
     request_end = bytes(stream.sent).index(b"\r\n\r\n") + 4
     assert parse_client_frames(bytes(stream.sent[request_end:])) == [(PONG, b"a")]
     await conn.abort()
+
+
+async def test_nothing_after_the_peers_close_is_read() -> None:
+    stream = ScriptedStream(frame(TEXT, b"a") + close_frame(1000) + frame(TEXT, b"after"), [])
+    conn = await handshake(stream, host="h", target="/")
+    got, closed = await receive_all(conn)
+    assert got == ["a"]
+    assert closed.clean
