@@ -220,6 +220,15 @@ async def test_unsupported_options_are_refused_at_the_call() -> None:
             await client.fetch("POST", "http://127.0.0.1:1/", data=1.5)
 
 
+async def test_a_request_h11_refuses_to_write_is_caller_misuse(serve_http: Any) -> None:
+    async with serve_http() as server, Client(apis={}) as client:
+        with pytest.raises(botters.ConfigError, match="cannot send"):
+            await client.fetch("GET", server.url("/"), headers={"X-Bad": "a\r\nInjected: 1"})
+        assert client._pool.stats() == {}
+        assert (await client.fetch("GET", server.url("/ok"))).data
+    assert [s.target for s in server.seen] == ["/ok"]
+
+
 async def test_base_url_is_plain_concatenation(serve_http: Any) -> None:
     async with serve_http() as server, Client(apis={}, base_url=server.url("/api")) as client:
         await client.fetch("GET", "/v1/x", params={"p": "1"})

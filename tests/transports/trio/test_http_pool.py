@@ -77,12 +77,13 @@ async def test_an_unread_response_holds_its_connection_until_released(serve_http
         server.routes["/big"] = big
         resp = await client.get(server.url("/big"))
         assert not resp.closed
-        with trio.move_on_after(0.05) as scope:  # the only connection is busy
-            await client.fetch("GET", server.url("/other"))
-        assert scope.cancelled_caught
-        resp.release()  # half-read: closed, not pooled
-        assert resp.closed
-        assert (await client.fetch("GET", server.url("/other"))).data
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(client.fetch, "GET", server.url("/other"))
+            await trio.testing.wait_all_tasks_blocked()
+            assert [s.target for s in server.seen] == ["/big"]  # waiting for the connection
+            resp.release()  # half-read: closed, not pooled; the waiting request goes on
+            assert resp.closed
+    assert [s.target for s in server.seen] == ["/big", "/other"]
     assert server.connections == 2
 
 

@@ -9,7 +9,9 @@ traceback still shows what happened underneath.
 The same low-level failure means different things at different moments: an
 ``OSError`` while connecting is "no connection" (:class:`ConnectError`), the
 same error on an established connection is "the connection broke"
-(:class:`ConnectionLostError`). Callers say which with ``connecting=``.
+(:class:`ConnectionLostError`). Callers say which with ``connecting=``. A
+request h11 refuses to write (e.g. a header value with a line break) is caller
+misuse and becomes :class:`~botters.ConfigError`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import zlib
 import h11
 import trio
 
+from botters.protocol._errors import ConfigError
 from botters.transports._errors import (
     ConnectError,
     ConnectionLostError,
@@ -82,7 +85,8 @@ def map_error(exc: BaseException, url: str | None = None, *, connecting: bool = 
     if isinstance(exc, h11.RemoteProtocolError):
         return TransportError(f"invalid HTTP response{where}: {exc}", url=url)
     if isinstance(exc, h11.LocalProtocolError):
-        return TransportError(f"cannot send this request{where}: {exc}", url=url)
+        # What h11 refuses to send (a header value with a line break...): caller misuse.
+        return ConfigError(f"cannot send this request{where}: {exc}")
     if isinstance(exc, zlib.error):
         return TransportError(f"cannot decode the response body{where}: {exc}", url=url)
     if connecting:
