@@ -364,15 +364,31 @@ async def test_handshake_headers_and_options(ws_server: WsServer) -> None:
 
 
 async def test_real_host_name_in_host_and_sni_under_a_pin(
-    wss_server: WsServer, client_ssl: ssl.SSLContext
+    ca: trustme.CA, client_ssl: ssl.SSLContext
 ) -> None:
-    pins = {"other.example": ("127.0.0.1", wss_server.port)}
-    async with Client(apis={}, resolve=pins, ssl=client_ssl) as client:
-        # The certificate names other.example, not 127.0.0.1: TLS checks the real name.
-        await client.ws_connect("wss://other.example/feed", backoff=FAST)
-        peer = await wss_server.peer(1)
-    assert peer.headers["host"] == "other.example"
-    assert peer.path == "/feed"
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("feed.example").configure_cert(server_ctx)  # not valid for 127.0.0.1
+    sni: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: sni.append(name)  # type: ignore[assignment]
+    async with serve_ws(server_ctx) as server:
+        pins = {"feed.example": ("127.0.0.1", server.port)}
+        async with Client(apis={}, resolve=pins, ssl=client_ssl) as client:
+            await client.ws_connect("wss://feed.example/feed?x=1", backoff=FAST)
+            peer = await server.peer(1)
+    assert sni == ["feed.example"]
+    assert peer.headers["host"] == "feed.example"
+    assert peer.path == "/feed?x=1"
+
+
+async def test_a_handshake_that_never_answers_is_abandoned_and_retried(
+    silent_listener: Callable[[], Any],
+) -> None:
+    async with silent_listener() as port, Client(apis={}) as client:
+        app = client.ws_connect(f"ws://127.0.0.1:{port}/ws", connect_timeout=0.05, backoff=FAST)
+        await until(lambda: app.session.failures >= 3)
+        assert app.state is not State.OPEN
+        await app.close()
+        assert not botters_tasks()
 
 
 async def test_bitmex_handshake_is_signed(
