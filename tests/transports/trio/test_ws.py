@@ -996,3 +996,19 @@ async def test_ws_connect_argument_errors(ws_server: WsServer) -> None:
             client.ws_connect(ws_server.url(), json={})
         assert not client._apps
     assert math.isfinite(1.0)
+
+
+async def test_send_json_options(ws_server: WsServer) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        ws = app.current_ws
+        assert ws is not None
+        await ws.send_json({"a": 1}, dumps=lambda d: "custom")
+        await ws.send_json([1, 2])
+        with pytest.raises(ConfigError):
+            await ws.send_json({"a": 1}, compress=9)
+        peer = await ws_server.peer(1)
+        assert [await peer.recv(), await peer.recv()] == ["custom", "[1,2]"]
+        assert app.session.current == ws.conn_id
+        assert repr(ws).startswith(f"<WebSocketConnection {ws.conn_id} open ws://127.0.0.1")
+        assert "open" in repr(app)
