@@ -214,6 +214,12 @@ class _PerMessageDeflate(PerMessageDeflate):
         return super().frame_inbound_complete(proto, fin)
 
 
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of what trio wrapped (its ``__cause__``), never empty."""
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+
+
 def _size(data: str | bytes) -> int:
     """Bytes on the wire of a message piece (``str.isascii`` is O(1) in CPython)."""
     if isinstance(data, str) and not data.isascii():
@@ -362,9 +368,7 @@ class WireConnection:
         try:
             data = await self._stream.receive_some(RECEIVE_SIZE)
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            cause = exc.__cause__ or exc
-            why = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-            await self._finish(CLOSE_ABNORMAL, f"connection lost ({why})", clean=False)
+            await self._finish(CLOSE_ABNORMAL, f"connection lost ({_describe(exc)})", clean=False)
             return
         if not data:
             await self._finish(
@@ -596,7 +600,7 @@ class WireConnection:
                 ok = True
             except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 raise WebSocketClosedError(
-                    f"the WebSocket connection broke while sending: {exc.__cause__ or exc}",
+                    f"the WebSocket connection broke while sending ({_describe(exc)})",
                     url=self.origin,
                 ) from exc
             finally:
@@ -757,7 +761,7 @@ async def handshake(
             )
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise ConnectionLostError(
-                f"the connection broke during the WebSocket handshake: {exc.__cause__ or exc}",
+                f"the connection broke during the WebSocket handshake ({_describe(exc)})",
                 url=origin or None,
             ) from exc
     finally:
