@@ -32,25 +32,32 @@ from __future__ import annotations
 
 import ssl as _ssl
 import time
-from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 import yarl
 from multidict import CIMultiDict
 
-from botters._apis import load_apis
-from botters._version import __version__
-from botters.protocol._credentials import Apis
 from botters.protocol._errors import ConfigError
 from botters.protocol._registry import resolve as _resolve_route
 from botters.protocol._registry import sign_request
 from botters.protocol._request import Request
 from botters.transports._auth import Auth
+from botters.transports._client import (
+    PLAIN_BODY,
+    REDIRECTS,
+    USER_AGENT,
+    BaseClient,
+    FetchResult,
+    NotJSONContent,
+    RequestContext,
+    parse_body,
+    refuse_json,
+    safe_url,
+)
 from botters.transports._errors import ClientClosedError, TooManyRedirectsError, TransportError
-from botters.transports._json import JSONDecodeError, loads
 
 from ._errors import MAPPED, map_error
 from ._resolver import PinnedResolver
@@ -63,86 +70,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Client", "FetchResult", "NotJSONContent", "RequestContext"]
 
-USER_AGENT: Final = f"botters/{__version__}"
-_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
-_PLAIN_BODY = (Mapping, list, tuple, str, bytes, bytearray, memoryview)
 
-
-@dataclass
-class NotJSONContent:
-    """``FetchResult.data`` when the body is not JSON: falsy, and holds the decode error.
-
-    ``if result.data:`` therefore guards JSON use (as in pybotters).
-    """
-
-    error: JSONDecodeError
-
-    def __bool__(self) -> bool:
-        return False
-
-
-@dataclass
-class FetchResult:
-    """What :meth:`Client.fetch` returns (pybotters-compatible).
-
-    Attributes:
-        response: aiohttp's ``ClientResponse``; its body is already read and
-            the connection released.
-        text: The body decoded as text (undecodable bytes replaced).
-        data: The body parsed as JSON; ``None`` for an empty body; a falsy
-            :class:`NotJSONContent` when the body is not JSON.
-    """
-
-    response: aiohttp.ClientResponse
-    text: str
-    data: Any
-
-
-class RequestContext:
-    """What the request methods return: ``await`` it, or use it with ``async with``.
-
-    Both give aiohttp's ``ClientResponse`` (as pybotters does), with its
-    headers read and its body not yet read::
-
-        resp = await client.get(url)            # read it, then resp.release()
-        async with client.get(url) as resp:     # released when the block ends
-            data = await resp.json()
-
-    The request is built and signed when it is awaited or entered, not when the
-    method is called, so the signature's timestamp is fresh.
-    """
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, aiohttp.ClientResponse]) -> None:
-        self._coro = coro
-        self._resp: aiohttp.ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, aiohttp.ClientResponse]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> aiohttp.ClientResponse:
-        self._resp = await self._coro
-        return await self._resp.__aenter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            await resp.__aexit__(exc_type, exc, tb)
-
-
-def _safe_url(request: Request) -> str:
-    # For messages: scheme, host and path only (queries may hold signatures or tokens).
-    p = request.parts
-    return f"{p.scheme}://{p.netloc}{p.path}"
-
-
-class Client:
+class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
     """pybotters' ``Client`` on aiohttp: signed HTTP requests and managed WebSockets.
 
     Use it as an async context manager (it needs a running event loop)::
@@ -180,11 +109,9 @@ class Client:
         ssl: _ssl.SSLContext | bool | None = None,
         **session_kwargs: Any,
     ) -> None:
-        self._apis: Apis = load_apis(apis)
-        self._base_url = base_url
+        super().__init__(apis, base_url)
         self._resolver: PinnedResolver | None = None
         self._apps: set[WebSocketApp] = set()
-        self._closed = False
         if session is not None:
             if session_kwargs or resolve is not None or ssl is not None:
                 raise ConfigError(
@@ -244,24 +171,9 @@ class Client:
                 await self._resolver.close()
 
     @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    @property
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session requests go through."""
         return self._session
-
-    @property
-    def apis(self) -> Apis:
-        """The credentials, parsed (their ``repr`` never shows a secret)."""
-        return self._apis
-
-    @property
-    def base_url(self) -> str:
-        """The prefix for relative request URLs."""
-        return self._base_url
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -274,7 +186,7 @@ class Client:
         data: Any = None,
         auth: Any = Auth,
         **kwargs: Any,
-    ) -> RequestContext:
+    ) -> RequestContext[aiohttp.ClientResponse]:
         """Send a request; ``await`` it or use it with ``async with`` (see :class:`RequestContext`).
 
         Args:
@@ -297,28 +209,9 @@ class Client:
         Raises:
             ConfigError: ``json=`` was given (raised at once).
         """
-        if "json" in kwargs:
-            raise ConfigError(
-                "json= is not supported: botters signs the body given as data=. "
-                "Pass the dict as data=...; it is sent as JSON to exchanges that expect JSON"
-            )
-        return RequestContext(self._send(method, url, params, data, auth, kwargs))
-
-    def get(self, url: str | yarl.URL, *, params: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("GET", url, ...)``."""
-        return self.request("GET", url, params=params, **kwargs)
-
-    def post(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("POST", url, ...)``."""
-        return self.request("POST", url, data=data, **kwargs)
-
-    def put(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("PUT", url, ...)``."""
-        return self.request("PUT", url, data=data, **kwargs)
-
-    def delete(self, url: str | yarl.URL, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("DELETE", url, ...)``."""
-        return self.request("DELETE", url, data=data, **kwargs)
+        refuse_json(kwargs)
+        # A fresh copy of the options per send (sending consumes some of them).
+        return RequestContext(lambda: self._send(method, url, params, data, auth, dict(kwargs)))
 
     async def fetch(
         self,
@@ -328,7 +221,7 @@ class Client:
         params: Any = None,
         data: Any = None,
         **kwargs: Any,
-    ) -> FetchResult:
+    ) -> FetchResult[aiohttp.ClientResponse]:
         """Send a request, read the whole body and parse it as JSON.
 
         Takes the same arguments as :meth:`request`. The response is released
@@ -340,62 +233,7 @@ class Client:
                 text = await resp.text(errors="replace")
             except MAPPED as exc:
                 raise map_error(exc, str(resp.url.with_query(None))) from exc
-        parsed: Any
-        if not text.strip():
-            parsed = None
-        else:
-            try:
-                parsed = loads(text)
-            except JSONDecodeError as exc:
-                parsed = NotJSONContent(exc)
-        return FetchResult(resp, text, parsed)
-
-    def build(
-        self,
-        method: str,
-        url: str | yarl.URL,
-        *,
-        params: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        auth: Any = Auth,
-        now: float | None = None,
-    ) -> Request:
-        """The exact request botters would send (built and, unless ``auth=None``, signed).
-
-        Useful to inspect or log what goes out; the request methods do this,
-        then send the result without re-encoding it.
-        """
-        request = self._build(method, url, params, data, headers)
-        if auth is Auth:
-            return sign_request(request, self._apis, now=time.time() if now is None else now)
-        return request
-
-    def _build(
-        self,
-        method: str,
-        url: str | yarl.URL,
-        params: Any,
-        data: Any,
-        headers: Any,
-    ) -> Request:
-        url_str = str(url)
-        if isinstance(params, str):
-            if params:
-                joined = url_str if "://" in url_str else self._base_url + url_str
-                url_str = f"{joined}{'&' if '?' in joined else '?'}{params}"
-            params = None
-        if isinstance(data, str) and not _has_content_type(headers):
-            # What aiohttp labels a str body with; kept so behaviour matches pybotters.
-            headers = [*_header_pairs(headers), ("Content-Type", "text/plain; charset=utf-8")]
-        return Request.build(
-            method,
-            url_str,
-            params=params,
-            data=data,
-            headers=_header_pairs(headers) if headers is not None else None,
-            base_url=self._base_url,
-        )
+        return FetchResult(resp, text, parse_body(text))
 
     async def _send(
         self,
@@ -410,7 +248,7 @@ class Client:
             raise ClientClosedError("this Client is closed")
         headers = kwargs.pop("headers", None)
         passthrough: Any = None
-        if data is not None and not isinstance(data, _PLAIN_BODY):
+        if data is not None and not isinstance(data, PLAIN_BODY):
             passthrough, data = data, None
         unsigned = self._build(method, url, params, data, headers)
         return await self._send_request(unsigned, auth, kwargs, passthrough)
@@ -431,7 +269,7 @@ class Client:
             if passthrough is not None and _resolve_route(unsigned, self._apis) is not None:
                 raise ConfigError(
                     f"cannot sign a {type(passthrough).__name__} body for "
-                    f"{_safe_url(unsigned)}: pass data= as a dict, str or bytes"
+                    f"{safe_url(unsigned)}: pass data= as a dict, str or bytes"
                 )
             signed = sign_request(unsigned, self._apis, now=time.time())
         elif isinstance(auth, aiohttp.BasicAuth):
@@ -452,10 +290,10 @@ class Client:
             resp = await self._session.request(
                 signed.method, target, data=body, headers=dict(signed.headers), **kwargs
             )
-            if follow and resp.status in _REDIRECTS:
+            if follow and resp.status in REDIRECTS:
                 resp = await self._follow(resp, signed, unsigned, kwargs, max_redirects)
         except MAPPED as exc:
-            raise map_error(exc, _safe_url(signed)) from exc
+            raise map_error(exc, safe_url(signed)) from exc
         except RuntimeError as exc:
             if self._session.closed:
                 raise ClientClosedError("the aiohttp session of this Client is closed") from exc
@@ -478,7 +316,7 @@ class Client:
         body: bytes | None = signed.body or None
         origin = resp.url.origin()
         hops = 0
-        while resp.status in _REDIRECTS:
+        while resp.status in REDIRECTS:
             location = resp.headers.get("Location") or resp.headers.get("URI")
             if not location:
                 return resp
@@ -487,10 +325,10 @@ class Client:
             if max_redirects and hops > max_redirects:
                 resp.release()
                 raise TooManyRedirectsError(
-                    f"more than {max_redirects} redirects for {_safe_url(signed)}",
+                    f"more than {max_redirects} redirects for {safe_url(signed)}",
                     status=status,
                     reason=resp.reason or "",
-                    url=_safe_url(signed),
+                    url=safe_url(signed),
                     headers=resp.headers,
                 )
             try:
@@ -498,13 +336,13 @@ class Client:
             except ValueError as exc:
                 resp.release()
                 raise TransportError(
-                    f"redirect to an invalid URL from {_safe_url(signed)}", url=_safe_url(signed)
+                    f"redirect to an invalid URL from {safe_url(signed)}", url=safe_url(signed)
                 ) from exc
             resp.release()
             if target.scheme not in ("http", "https"):
                 raise TransportError(
-                    f"redirect to a non-HTTP URL ({target.scheme}:) from {_safe_url(signed)}",
-                    url=_safe_url(signed),
+                    f"redirect to a non-HTTP URL ({target.scheme}:) from {safe_url(signed)}",
+                    url=safe_url(signed),
                 )
             if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
                 method = "GET"
@@ -602,15 +440,3 @@ class Client:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<botters.Client {state} base_url={self._base_url!r} apis={list(self._apis)}>"
-
-
-def _header_pairs(headers: Any) -> list[tuple[str, str]]:
-    if headers is None:
-        return []
-    if isinstance(headers, Mapping):
-        return [(str(k), v) for k, v in headers.items()]
-    return list(headers)
-
-
-def _has_content_type(headers: Any) -> bool:
-    return any(k.lower() == "content-type" for k, _ in _header_pairs(headers))

@@ -47,22 +47,30 @@ from __future__ import annotations
 import logging
 import ssl as _ssl
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final
 from urllib.parse import urljoin
 
 import trio
 
-from botters._apis import load_apis
-from botters._version import __version__
-from botters.protocol._credentials import Apis
 from botters.protocol._errors import BottersError, ConfigError
 from botters.protocol._registry import resolve as _resolve_route
 from botters.protocol._registry import sign_request
 from botters.protocol._request import Headers, Request, URLParts
 from botters.transports._auth import Auth
+from botters.transports._client import (
+    PLAIN_BODY,
+    REDIRECTS,
+    USER_AGENT,
+    BaseClient,
+    FetchResult,
+    NotJSONContent,
+    RequestContext,
+    parse_body,
+    refuse_json,
+    safe_url,
+)
 from botters.transports._errors import (
     ClientClosedError,
     ConnectionLostError,
@@ -70,7 +78,6 @@ from botters.transports._errors import (
     TransportError,
     TransportTimeoutError,
 )
-from botters.transports._json import JSONDecodeError, loads
 
 from ._errors import MAPPED, map_error
 from ._http import Body, Key, StaleConnectionError
@@ -80,8 +87,8 @@ from ._response import Response, ResponseHeaders
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_HEADER_SIZE",
     "DEFAULT_MAX_REDIRECTS",
+    "DEFAULT_MAX_HEADER_SIZE",
     "Client",
     "FetchResult",
     "NotJSONContent",
@@ -90,7 +97,6 @@ __all__ = [
 
 logger = logging.getLogger("botters.trio")
 
-USER_AGENT: Final = f"botters/{__version__}"
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 """Seconds for TCP connect plus TLS handshake."""
 DEFAULT_MAX_REDIRECTS: Final = 10
@@ -98,85 +104,8 @@ DEFAULT_MAX_REDIRECTS: Final = 10
 DEFAULT_MAX_HEADER_SIZE: Final = 65536
 """Bytes a response head (status line and headers) may take; more is refused."""
 
-_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_PLAIN_BODY = (Mapping, list, tuple, str, bytes, bytearray, memoryview)
 _DEFAULT_PORTS: Final = {"https": 443, "http": 80}
-
-
-@dataclass
-class NotJSONContent:
-    """``FetchResult.data`` when the body is not JSON: falsy, and holds the decode error.
-
-    ``if result.data:`` therefore guards JSON use (as in pybotters).
-    """
-
-    error: JSONDecodeError
-
-    def __bool__(self) -> bool:
-        return False
-
-
-@dataclass
-class FetchResult:
-    """What :meth:`Client.fetch` returns (pybotters-compatible).
-
-    Attributes:
-        response: The :class:`~botters.transports.trio.Response`; its body is
-            already read and its connection released.
-        text: The body decoded as text (undecodable bytes replaced).
-        data: The body parsed as JSON; ``None`` for an empty body; a falsy
-            :class:`NotJSONContent` when the body is not JSON.
-    """
-
-    response: Response
-    text: str
-    data: Any
-
-
-class RequestContext:
-    """What the request methods return: ``await`` it, or use it with ``async with``.
-
-    Both give a :class:`~botters.transports.trio.Response` with its head read
-    and its body not yet read::
-
-        resp = await client.get(url)            # read it (or resp.release())
-        async with client.get(url) as resp:     # released when the block ends
-            data = await resp.json()
-
-    The request is built, signed and sent when it is awaited or entered, not
-    when the method is called, so the signature's timestamp is fresh. A
-    context that is never awaited sends nothing (and warns about nothing).
-    """
-
-    __slots__ = ("_resp", "_send")
-
-    def __init__(self, send: Callable[[], Awaitable[Response]]) -> None:
-        self._send = send
-        self._resp: Response | None = None
-
-    def __await__(self) -> Generator[Any, None, Response]:
-        return self._send().__await__()
-
-    async def __aenter__(self) -> Response:
-        self._resp = await self._send()
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            resp.release()
-
-
-def _safe_url(request: Request) -> str:
-    # For messages: scheme, host and path only (queries may hold signatures or tokens).
-    p = request.parts
-    return f"{p.scheme}://{p.netloc}{p.path}"
 
 
 def _port(parts: URLParts) -> int:
@@ -211,7 +140,7 @@ def _reraise(exc: BaseException) -> None:
         exc.__context__, exc.__suppress_context__ = context, suppress
 
 
-class Client:
+class Client(BaseClient[str, Response]):
     """pybotters' ``Client`` on trio: signed HTTP/1.1 requests (and managed WebSockets).
 
     Use it as an async context manager inside ``trio.run``::
@@ -279,8 +208,7 @@ class Client:
             raise ConfigError("max_connections_per_host must be an int >= 1")
         if connect_timeout is not None and connect_timeout <= 0:
             raise ConfigError("connect_timeout must be > 0 seconds, or None")
-        self._apis: Apis = load_apis(apis)
-        self._base_url = base_url
+        super().__init__(apis, base_url)
         defaults = Headers(headers) if headers is not None else Headers()
         if "user-agent" not in defaults:
             defaults = defaults.set({"User-Agent": USER_AGENT})
@@ -301,7 +229,6 @@ class Client:
         self._nursery: trio.Nursery | None = None
         self._nursery_cm: Any = None
         self._failure: BaseException | None = None
-        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -395,21 +322,6 @@ class Client:
     aclose = close
     """trio's name for :meth:`close`."""
 
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    @property
-    def apis(self) -> Apis:
-        """The credentials, parsed (their ``repr`` never shows a secret)."""
-        return self._apis
-
-    @property
-    def base_url(self) -> str:
-        """The prefix for relative request URLs."""
-        return self._base_url
-
     # -- for the adapter's own modules (the WebSocket half) -------------------------------
 
     def _spawn(self, async_fn: Callable[..., Awaitable[Any]], *args: Any, name: Any = None) -> None:
@@ -484,7 +396,7 @@ class Client:
         max_redirects: int | None = None,
         raise_for_status: bool | None = None,
         **unsupported: Any,
-    ) -> RequestContext:
+    ) -> RequestContext[Response]:
         """Send a request; ``await`` it or use it with ``async with`` (see :class:`RequestContext`).
 
         Args:
@@ -512,11 +424,7 @@ class Client:
             ConfigError: ``json=`` or another option this client does not have
                 was given (raised at once).
         """
-        if "json" in unsupported:
-            raise ConfigError(
-                "json= is not supported: botters signs the body given as data=. "
-                "Pass the dict as data=...; it is sent as JSON to exchanges that expect JSON"
-            )
+        refuse_json(unsupported)
         if unsupported:
             raise ConfigError(
                 f"botters.trio.Client.request does not take {', '.join(sorted(unsupported))}"
@@ -534,22 +442,6 @@ class Client:
 
         return RequestContext(send)
 
-    def get(self, url: str, *, params: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("GET", url, ...)``."""
-        return self.request("GET", url, params=params, **kwargs)
-
-    def post(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("POST", url, ...)``."""
-        return self.request("POST", url, data=data, **kwargs)
-
-    def put(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("PUT", url, ...)``."""
-        return self.request("PUT", url, data=data, **kwargs)
-
-    def delete(self, url: str, *, data: Any = None, **kwargs: Any) -> RequestContext:
-        """``request("DELETE", url, ...)``."""
-        return self.request("DELETE", url, data=data, **kwargs)
-
     async def fetch(
         self,
         method: str,
@@ -559,7 +451,7 @@ class Client:
         data: Any = None,
         timeout: float | None = None,
         **kwargs: Any,
-    ) -> FetchResult:
+    ) -> FetchResult[Response]:
         """Send a request, read the whole body and parse it as JSON.
 
         Takes the same arguments as :meth:`request`; ``timeout`` here bounds
@@ -582,60 +474,10 @@ class Client:
 
     async def _fetch(
         self, method: str, url: str, params: Any, data: Any, kwargs: dict[str, Any]
-    ) -> FetchResult:
+    ) -> FetchResult[Response]:
         async with self.request(method, url, params=params, data=data, **kwargs) as resp:
             text = await resp.text(errors="replace")
-        parsed: Any
-        if not text.strip():
-            parsed = None
-        else:
-            try:
-                parsed = loads(text)
-            except JSONDecodeError as exc:
-                parsed = NotJSONContent(exc)
-        return FetchResult(resp, text, parsed)
-
-    def build(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Any = None,
-        data: Any = None,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        auth: Any = Auth,
-        now: float | None = None,
-    ) -> Request:
-        """The exact request botters would send (built and, unless ``auth=None``, signed).
-
-        The client's default headers (``User-Agent``...) and the transport's
-        own (``Host``, ``Content-Length``, ``Accept-Encoding``) are added when
-        it is sent and are not part of it.
-        """
-        request = self._build(method, url, params, data, headers)
-        if auth is Auth:
-            return sign_request(request, self._apis, now=time.time() if now is None else now)
-        return request
-
-    def _build(self, method: str, url: str, params: Any, data: Any, headers: Any) -> Request:
-        url_str = str(url)
-        if isinstance(params, str):
-            if params:
-                joined = url_str if "://" in url_str else self._base_url + url_str
-                url_str = f"{joined}{'&' if '?' in joined else '?'}{params}"
-            params = None
-        pairs = _header_pairs(headers)
-        if isinstance(data, str) and not any(k.lower() == "content-type" for k, _ in pairs):
-            # What aiohttp labels a str body with; kept so both adapters send the same.
-            pairs.append(("Content-Type", "text/plain; charset=utf-8"))
-        return Request.build(
-            method,
-            url_str,
-            params=params,
-            data=data,
-            headers=pairs if headers is not None or pairs else None,
-            base_url=self._base_url,
-        )
+        return FetchResult(resp, text, parse_body(text))
 
     async def _send(
         self,
@@ -650,7 +492,7 @@ class Client:
         if self._closed:
             raise ClientClosedError("this Client is closed")
         stream: Body | None = None
-        if data is not None and not isinstance(data, _PLAIN_BODY):
+        if data is not None and not isinstance(data, PLAIN_BODY):
             if not isinstance(data, AsyncIterable | Iterable):
                 raise ConfigError(
                     "data= takes a dict, list, str, bytes or an (async) iterable of bytes, "
@@ -684,7 +526,7 @@ class Client:
         if auth is Auth:
             if stream is not None and _resolve_route(unsigned, self._apis) is not None:
                 raise ConfigError(
-                    f"cannot sign a streamed body for {_safe_url(unsigned)}: "
+                    f"cannot sign a streamed body for {safe_url(unsigned)}: "
                     "pass data= as a dict, str or bytes"
                 )
             signed = sign_request(unsigned, self._apis, now=time.time())
@@ -704,7 +546,7 @@ class Client:
             return await self._send_following(signed, unsigned, stream, opts)
         with trio.move_on_after(timeout):
             return await self._send_following(signed, unsigned, stream, opts)
-        url = _safe_url(signed)
+        url = safe_url(signed)
         raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=url)
 
     async def _send_following(
@@ -732,7 +574,7 @@ class Client:
         history: list[Response] = []
         resp = await self._exchange(request, stream)
         try:
-            while allow_redirects and resp.status in _REDIRECTS:
+            while allow_redirects and resp.status in REDIRECTS:
                 location = resp.headers.get("location")
                 if not location:
                     break
@@ -740,7 +582,7 @@ class Client:
                 if len(history) >= max_redirects:
                     await resp._drain()
                     resp.release()
-                    url = _safe_url(signed)
+                    url = safe_url(signed)
                     raise TooManyRedirectsError(
                         f"more than {max_redirects} redirects for {url}",
                         status=status,
@@ -760,11 +602,11 @@ class Client:
                     target = Request(method, urljoin(resp.url, location.strip()), headers, body)
                 except ConfigError as exc:
                     resp.release()
-                    url = _safe_url(signed)
+                    url = safe_url(signed)
                     raise TransportError(f"redirect to an invalid URL from {url}", url=url) from exc
                 if target.scheme not in _DEFAULT_PORTS:
                     resp.release()
-                    url = _safe_url(signed)
+                    url = safe_url(signed)
                     raise TransportError(
                         f"redirect to a non-HTTP URL ({target.scheme}:) from {url}", url=url
                     )
@@ -809,7 +651,7 @@ class Client:
 
     async def _exchange(self, request: Request, stream: Body | None) -> Response:
         """One request/response on a pooled connection; the body is left to the Response."""
-        safe = _safe_url(request)
+        safe = safe_url(request)
         key = _origin(request)
         headers = self._wire_headers(request, stream)
         body: Body = stream if stream is not None else request.body
@@ -891,11 +733,3 @@ def _check_timeout(timeout: object) -> None:
             f"timeout= takes seconds (a number >= 0) or None, not {timeout!r}; "
             "with trio you can also wrap the call in `with trio.fail_after(...)`"
         )
-
-
-def _header_pairs(headers: Any) -> list[tuple[str, str]]:
-    if headers is None:
-        return []
-    if isinstance(headers, Mapping):
-        return [(str(k), v) for k, v in headers.items()]
-    return list(headers)

@@ -1,0 +1,278 @@
+"""What the two HTTP clients share: pybotters' result types and building a request.
+
+Both ``botters.Client`` (aiohttp) and ``botters.trio.Client`` build and sign
+a request the same way and hand back the same kinds of objects; only sending
+differs. So the adapter-neutral half lives here, once:
+
+* :class:`FetchResult`, :class:`NotJSONContent` and :class:`RequestContext`,
+  generic in the adapter's response type (aiohttp's ``ClientResponse``,
+  :class:`botters.trio.Response`), so ``fetch(...).response`` keeps its
+  precise type on each adapter;
+* :class:`BaseClient`: the credentials, ``base_url``, :meth:`BaseClient.build`
+  and the ``get``/``post``/``put``/``delete`` shorthands, on top of each
+  adapter's ``request``.
+
+Nothing here imports aiohttp or trio.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+from botters._apis import load_apis
+from botters._version import __version__
+from botters.protocol._credentials import Apis
+from botters.protocol._errors import ConfigError
+from botters.protocol._registry import sign_request
+from botters.protocol._request import Request
+
+from ._auth import Auth
+from ._json import JSONDecodeError, loads
+
+__all__ = [
+    "PLAIN_BODY",
+    "REDIRECTS",
+    "USER_AGENT",
+    "BaseClient",
+    "FetchResult",
+    "NotJSONContent",
+    "RequestContext",
+    "header_pairs",
+    "parse_body",
+    "refuse_json",
+    "safe_url",
+]
+
+USER_AGENT: Final = f"botters/{__version__}"
+"""The ``User-Agent`` both clients send unless told otherwise."""
+
+REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+"""Statuses whose ``Location`` a client follows."""
+
+PLAIN_BODY: Final = (Mapping, list, tuple, str, bytes, bytearray, memoryview)
+"""``data=`` values that :meth:`botters.Request.build` encodes (and so can be signed)."""
+
+
+class _Response(Protocol):
+    """What :class:`RequestContext` needs of a response: ``async with`` releases it."""
+
+    async def __aenter__(self) -> object: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> object: ...
+
+
+R = TypeVar("R")
+RespT = TypeVar("RespT", bound=_Response)
+UrlT = TypeVar("UrlT")
+
+
+@dataclass
+class NotJSONContent:
+    """``FetchResult.data`` when the body is not JSON: falsy, and holds the decode error.
+
+    ``if result.data:`` therefore guards JSON use (as in pybotters).
+    """
+
+    error: JSONDecodeError
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass
+class FetchResult(Generic[R]):
+    """What ``Client.fetch`` returns (pybotters-compatible).
+
+    Attributes:
+        response: The adapter's response (aiohttp's ``ClientResponse`` on
+            :class:`botters.Client`, :class:`botters.trio.Response` on
+            :class:`botters.trio.Client`); its body is already read and its
+            connection released.
+        text: The body decoded as text (undecodable bytes replaced).
+        data: The body parsed as JSON; ``None`` for an empty body; a falsy
+            :class:`NotJSONContent` when the body is not JSON.
+    """
+
+    response: R
+    text: str
+    data: Any
+
+
+def parse_body(text: str) -> Any:
+    """``FetchResult.data``: the JSON of ``text``, ``None`` if blank, else NotJSONContent."""
+    if not text.strip():
+        return None
+    try:
+        return loads(text)
+    except JSONDecodeError as exc:
+        return NotJSONContent(exc)
+
+
+class RequestContext(Generic[RespT]):
+    """What the request methods return: ``await`` it, or use it with ``async with``.
+
+    Both give the adapter's response (aiohttp's ``ClientResponse`` on
+    :class:`botters.Client`, as pybotters does; :class:`botters.trio.Response`
+    on :class:`botters.trio.Client`) with its head read and its body not yet
+    read::
+
+        resp = await client.get(url)            # read it, then resp.release()
+        async with client.get(url) as resp:     # released when the block ends
+            data = await resp.json()
+
+    The request is built, signed and sent when it is awaited or entered, not
+    when the method is called, so the signature's timestamp is fresh. A
+    context that is never awaited sends nothing (and warns about nothing).
+    """
+
+    __slots__ = ("_resp", "_send")
+
+    def __init__(self, send: Callable[[], Awaitable[RespT]]) -> None:
+        self._send = send
+        self._resp: RespT | None = None
+
+    def __await__(self) -> Generator[Any, None, RespT]:
+        return self._send().__await__()
+
+    async def __aenter__(self) -> RespT:
+        resp = await self._send()
+        self._resp = resp
+        await resp.__aenter__()
+        return resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            await resp.__aexit__(exc_type, exc, tb)
+
+
+def safe_url(request: Request) -> str:
+    """Scheme, host and path of ``request``: what messages show (queries may hold secrets)."""
+    p = request.parts
+    return f"{p.scheme}://{p.netloc}{p.path}"
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """``headers`` (a mapping, pairs or ``None``) as a list of pairs."""
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), v) for k, v in headers.items()]
+    return list(headers)
+
+
+def refuse_json(kwargs: Mapping[str, Any]) -> None:
+    """Raise :class:`~botters.ConfigError` for ``json=``: botters signs the ``data=`` it sends."""
+    if "json" in kwargs:
+        raise ConfigError(
+            "json= is not supported: botters signs the body given as data=. "
+            "Pass the dict as data=...; it is sent as JSON to exchanges that expect JSON"
+        )
+
+
+class BaseClient(Generic[UrlT, RespT]):
+    """The part of both clients that does not depend on how bytes are sent.
+
+    Subclasses implement :meth:`request` (and ``fetch``, ``ws_connect``...);
+    ``UrlT`` is what URLs they take (aiohttp's also takes a ``yarl.URL``),
+    ``RespT`` their response type.
+    """
+
+    def __init__(self, apis: Any, base_url: str) -> None:
+        self._apis: Apis = load_apis(apis)
+        self._base_url = base_url
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def apis(self) -> Apis:
+        """The credentials, parsed (their ``repr`` never shows a secret)."""
+        return self._apis
+
+    @property
+    def base_url(self) -> str:
+        """The prefix for relative request URLs."""
+        return self._base_url
+
+    def request(self, method: str, url: UrlT, **kwargs: Any) -> RequestContext[RespT]:
+        """Send a request (see the adapter's client)."""
+        raise NotImplementedError
+
+    def get(self, url: UrlT, *, params: Any = None, **kwargs: Any) -> RequestContext[RespT]:
+        """``request("GET", url, ...)``."""
+        return self.request("GET", url, params=params, **kwargs)
+
+    def post(self, url: UrlT, *, data: Any = None, **kwargs: Any) -> RequestContext[RespT]:
+        """``request("POST", url, ...)``."""
+        return self.request("POST", url, data=data, **kwargs)
+
+    def put(self, url: UrlT, *, data: Any = None, **kwargs: Any) -> RequestContext[RespT]:
+        """``request("PUT", url, ...)``."""
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def delete(self, url: UrlT, *, data: Any = None, **kwargs: Any) -> RequestContext[RespT]:
+        """``request("DELETE", url, ...)``."""
+        return self.request("DELETE", url, data=data, **kwargs)
+
+    def build(
+        self,
+        method: str,
+        url: UrlT,
+        *,
+        params: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        auth: Any = Auth,
+        now: float | None = None,
+    ) -> Request:
+        """The exact request botters would send (built and, unless ``auth=None``, signed).
+
+        Useful to inspect or log what goes out; the request methods do this,
+        then send the result without re-encoding it. Headers the client or
+        the transport add when sending (``User-Agent``, ``Host``,
+        ``Content-Length``...) are not part of it.
+        """
+        request = self._build(method, url, params, data, headers)
+        if auth is Auth:
+            return sign_request(request, self._apis, now=time.time() if now is None else now)
+        return request
+
+    def _build(self, method: str, url: UrlT, params: Any, data: Any, headers: Any) -> Request:
+        url_str = str(url)
+        if isinstance(params, str):
+            if params:
+                joined = url_str if "://" in url_str else self._base_url + url_str
+                url_str = f"{joined}{'&' if '?' in joined else '?'}{params}"
+            params = None
+        pairs = header_pairs(headers)
+        if isinstance(data, str) and not any(k.lower() == "content-type" for k, _ in pairs):
+            # What aiohttp labels a str body with; kept so both adapters (and
+            # pybotters) send the same.
+            pairs.append(("Content-Type", "text/plain; charset=utf-8"))
+        return Request.build(
+            method,
+            url_str,
+            params=params,
+            data=data,
+            headers=pairs if headers is not None or pairs else None,
+            base_url=self._base_url,
+        )
