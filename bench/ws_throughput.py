@@ -1,17 +1,20 @@
-"""WebSocket receive throughput into bitFlyerDataStore: botters vs pybotters vs a raw aiohttp loop.
+"""WebSocket receive throughput into bitFlyerDataStore: botters on aiohttp and trio, pybotters.
 
 A server in **another process** (bench/_ws_server.py, aiohttp.web on 127.0.0.1)
 pushes bitFlyer JSON-RPC messages as fast as loopback takes them: a ticker
 stream, and a board stream (one snapshot, then diffs). For each stream, each
 client below connects, asks for the stream, and feeds every message into a
 bitFlyerDataStore; the time runs from the request to the moment the store
-holds the stream's last message (a 1 ms poll of the store, the same for all).
+holds the stream's last message (a 1 ms poll of the store, the same for all:
+``asyncio.sleep`` on asyncio, ``trio.sleep`` on trio).
 
 * ``aiohttp receive only``: ``ws.receive()`` in a loop, nothing parsed (the ceiling);
 * ``raw aiohttp + json.loads``: that loop, ``json.loads``, botters' ``store.onmessage``
   (the reference: what a hand-written client would do);
 * ``raw aiohttp + orjson.loads``: the same with orjson;
-* ``botters``: ``botters.Client().ws_connect(url, hdlr_json=store.onmessage)``;
+* ``botters (aiohttp)``: ``botters.Client().ws_connect(url, hdlr_json=store.onmessage)``;
+* ``botters.trio``: ``botters.trio.Client().ws_connect(url, hdlr_json=store.onmessage)``
+  under ``trio.run`` (h11 handshake, wsproto for anything but plain data frames);
 * ``pybotters 1.11.2``: ``pybotters.Client().ws_connect(url, hdlr_json=store.onmessage)``
   with ``pybotters.bitFlyerDataStore``.
 
@@ -23,12 +26,14 @@ conditions. Rounds interleave the clients; the best round of each is kept.
 After each round the stores must agree (board size, last ticker) across clients,
 so a client that dropped messages cannot look fast.
 
-Goal (issue): botters >= 0.9x the raw loop with json.loads. The last lines also
-compare botters with the raw loop using the *same* parser: that difference is
-botters' own cost per message (session machine, dispatch, handler call).
+Goals (issue 5): botters on aiohttp >= 0.9x the raw loop with json.loads;
+botters on trio >= pybotters' throughput in the same run (both parsers). The
+last lines also compare each adapter with the raw aiohttp loop using the
+*same* parser: that difference is botters' own cost per message (session
+machine, dispatch, handler call; for trio also its event loop and framing).
 
-    python bench/ws_throughput.py                 # ~40 s; needs the [bench] extra for pybotters
-    python bench/ws_throughput.py --quick         # smaller streams, 3 rounds
+    python bench/ws_throughput.py                 # ~45 s; needs the [bench] extra for pybotters
+    python bench/ws_throughput.py --quick         # smaller streams, 3 rounds (~10 s)
 """
 
 from __future__ import annotations
@@ -53,12 +58,25 @@ HERE = Path(__file__).parent
 END = {"product_code": "END"}
 POLL = 0.001
 
+AIOHTTP = "botters (aiohttp)"
+TRIO = "botters.trio"
+PYBOTTERS = "pybotters 1.11.2"
+RAW_JSON = "raw aiohttp + json.loads"
+RAW_ORJSON = "raw aiohttp + orjson.loads"
+
 Runner = Callable[[str, str], Awaitable[tuple[float, Any]]]
 
 
 async def _until_end(ticker_get: Callable[[Any], Any]) -> None:
     while ticker_get(END) is None:
         await asyncio.sleep(POLL)
+
+
+async def _until_end_trio(ticker_get: Callable[[Any], Any]) -> None:
+    import trio
+
+    while ticker_get(END) is None:
+        await trio.sleep(POLL)
 
 
 def _fingerprint(store: Any) -> tuple[int, Any]:
@@ -151,6 +169,23 @@ async def botters_app(url: str, stream: str) -> tuple[float, Any]:
         return time.perf_counter() - t0, _fingerprint(store)
 
 
+async def trio_app(url: str, stream: str) -> tuple[float, Any]:
+    """Runs under ``trio.run``; everything else is as in :func:`botters_app`."""
+    import botters
+    import botters.trio
+
+    store = botters.bitFlyerDataStore()
+    async with botters.trio.Client(apis={}) as client:
+        app = client.ws_connect(url, hdlr_json=store.onmessage)
+        await app
+        ws = app.current_ws
+        assert ws is not None
+        t0 = time.perf_counter()
+        await ws.send_str(stream)
+        await _until_end_trio(store.ticker.get)
+        return time.perf_counter() - t0, _fingerprint(store)
+
+
 async def pybotters_app(url: str, stream: str) -> tuple[float, Any]:
     import pybotters
 
@@ -169,20 +204,24 @@ async def pybotters_app(url: str, stream: str) -> tuple[float, Any]:
 
 def worker(port: int, info: dict[str, Any], rounds: int, pybotters_rounds: int) -> dict[str, Any]:
     """Measure every client on every stream; return best seconds per (stream, client)."""
+    import trio
+
     from botters.transports import _json
 
     url = f"ws://127.0.0.1:{port}/ws"
+    on_trio = {TRIO}
     clients: dict[str, Runner] = {
         "aiohttp receive only": lambda u, s: receive_only(u, s, info[s]["frames"]),
-        "raw aiohttp + json.loads": raw_loop(json.loads),
+        RAW_JSON: raw_loop(json.loads),
     }
     if _json.using_orjson:
         import orjson
 
-        clients["raw aiohttp + orjson.loads"] = raw_loop(orjson.loads)
-    clients["botters"] = botters_app
+        clients[RAW_ORJSON] = raw_loop(orjson.loads)
+    clients[AIOHTTP] = botters_app
+    clients[TRIO] = trio_app
     if pybotters_rounds:
-        clients["pybotters 1.11.2"] = pybotters_app
+        clients[PYBOTTERS] = pybotters_app
     best: dict[str, dict[str, float]] = {}
     spread: dict[str, dict[str, float]] = {}
     fingerprints: dict[str, tuple[int, Any]] = {}
@@ -194,7 +233,10 @@ def worker(port: int, info: dict[str, Any], rounds: int, pybotters_rounds: int) 
                 if name.startswith("pybotters") and i >= pybotters_rounds:
                     continue
                 gc.collect()
-                seconds, fingerprint = asyncio.run(run(url, stream))
+                if name in on_trio:
+                    seconds, fingerprint = trio.run(run, url, stream)
+                else:
+                    seconds, fingerprint = asyncio.run(run(url, stream))
                 best[stream][name] = min(best[stream][name], seconds)
                 times[name].append(seconds)
                 if fingerprint is not None:
@@ -222,10 +264,14 @@ def run_worker(args: argparse.Namespace) -> None:
 
 def _versions() -> str:
     import aiohttp
+    import h11
+    import trio
+    import wsproto
 
     import botters
 
     parts = [f"Python {platform.python_version()}", f"aiohttp {aiohttp.__version__}"]
+    parts.append(f"trio {trio.__version__}, h11 {h11.__version__}, wsproto {wsproto.__version__}")
     parts.append(f"botters {botters.__version__}")
     try:
         import pybotters
@@ -246,7 +292,7 @@ def _table(result: dict[str, Any], info: dict[str, Any]) -> list[str]:
     lines = []
     for stream, best in result["best"].items():
         frames = info[stream]["frames"]
-        raw = best["raw aiohttp + json.loads"]
+        raw = best[RAW_JSON]
         lines.append(
             f"  {stream} stream: {frames:,} frames, {info[stream]['mean_bytes']} B on average"
         )
@@ -256,9 +302,10 @@ def _table(result: dict[str, Any], info: dict[str, Any]) -> list[str]:
                 f"{raw / seconds:5.2f}x raw+json.loads   "
                 f"(median/best {result['spread'][stream][name]:.2f})"
             )
-        if "pybotters 1.11.2" in best:
-            speedup = best["pybotters 1.11.2"] / best["botters"]
-            lines.append(f"    {'botters / pybotters':<28} {speedup:>9.2f}x")
+        if PYBOTTERS in best:
+            for name in (AIOHTTP, TRIO):
+                speedup = best[PYBOTTERS] / best[name]
+                lines.append(f"    {name + ' / pybotters':<28} {speedup:>9.2f}x")
     return lines
 
 
@@ -348,26 +395,35 @@ def main() -> None:
             print(f"\nbotters with {label} (botters' JSON: {codec})")
             for line in _table(result, info):
                 print(line)
-        print("\nbotters vs raw aiohttp + json.loads (goal >= 0.90x):")
+        print(f"\n{AIOHTTP} vs {RAW_JSON} (goal >= 0.90x):")
         for no_orjson, result in results.items():
             for stream, best in result["best"].items():
-                ratio = best["raw aiohttp + json.loads"] / best["botters"]
-                mark = "ok" if ratio >= 0.9 else "BELOW GOAL"
+                ratio = best[RAW_JSON] / best[AIOHTTP]
+                mark = "OK" if ratio >= 0.9 else "MISSED"
                 json_name = "json" if no_orjson else "orjson"
-                print(f"  {stream:<6} botters on {json_name:<6} {ratio:5.2f}x  {mark}")
-        print("botters vs the raw loop with the same parser (botters' own cost per message):")
+                print(f"  {stream:<6} {AIOHTTP} on {json_name:<6} {ratio:5.2f}x  {mark}")
+        if args.pybotters:
+            print(f"{TRIO} vs {PYBOTTERS}, same run (goal >= 1.00x):")
+            for no_orjson, result in results.items():
+                for stream, best in result["best"].items():
+                    ratio = best[PYBOTTERS] / best[TRIO]
+                    mark = "OK" if ratio >= 1.0 else "MISSED"
+                    json_name = "json" if no_orjson else "orjson"
+                    print(f"  {stream:<6} {TRIO} on {json_name:<6} {ratio:5.2f}x  {mark}")
+        print("each adapter vs the raw aiohttp loop, same parser (its own cost per message):")
         for no_orjson, result in results.items():
-            raw_name = "raw aiohttp + json.loads" if no_orjson else "raw aiohttp + orjson.loads"
+            raw_name = RAW_JSON if no_orjson else RAW_ORJSON
             for stream, best in result["best"].items():
                 if raw_name not in best:
                     continue
                 frames = info[stream]["frames"]
-                extra = (best["botters"] - best[raw_name]) / frames
-                print(
-                    f"  {stream:<6} {raw_name.removeprefix('raw aiohttp + '):<13} "
-                    f"{best[raw_name] / best['botters']:5.2f}x  "
-                    f"({extra * 1e6:+.2f} µs per message)"
-                )
+                for name in (AIOHTTP, TRIO):
+                    extra = (best[name] - best[raw_name]) / frames
+                    print(
+                        f"  {stream:<6} {raw_name.removeprefix('raw aiohttp + '):<13} "
+                        f"{name:<18} {best[raw_name] / best[name]:5.2f}x  "
+                        f"({extra * 1e6:+.2f} µs per message)"
+                    )
         # The receive-only ceiling takes ~40 ms a round: too short to judge noise by.
         worst = max(
             v
