@@ -1,0 +1,585 @@
+"""What the two ``WebSocketApp`` adapters share: arguments, sends, the machine's actions, logs.
+
+Theory of operation
+-------------------
+Both adapters run the same :class:`~botters.protocol.session.Session`, so
+everything that does not touch the event loop or the socket is written once,
+here, and the adapters subclass it:
+
+* :class:`BaseApp` checks ``ws_connect``'s arguments and builds the session
+  and the handler :class:`~botters.transports._dispatch.Dispatcher`; it holds
+  the public API that only reads the session or the dispatcher (``url``,
+  ``state``, ``current_ws``, handlers, ``stream``), carries out the machine's
+  actions (:meth:`BaseApp._feed`), logs its reports once each, and turns user
+  sends into the machine's frames;
+* :class:`BaseConnection` holds the ``send_*`` methods handlers and stores
+  call on ``ws``.
+
+The adapter supplies the clock (``loop.time`` / ``trio.current_time``) and
+the few operations that need its event loop: queueing a frame on a
+connection (and, for an awaited send, something to await), opening and
+closing connections, running a token request, waking ``await app`` and the
+timer. The receive loop and the writer stay in each adapter: they are where
+the two frameworks differ, and where every frame passes.
+
+Nothing here imports aiohttp or trio.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, Generic, TypeVar
+
+from botters.protocol._credentials import Apis
+from botters.protocol._errors import ConfigError
+from botters.protocol._request import _split_url
+from botters.protocol._ws import app_ping_for
+from botters.protocol.session import (
+    DELIVER,
+    Action,
+    BackingOff,
+    CloseConnection,
+    Closed,
+    Connecting,
+    Disconnected,
+    Established,
+    FeedInterrupted,
+    HttpRequest,
+    Idle,
+    Ignored,
+    LoggedIn,
+    LoginFailed,
+    OpenConnection,
+    Opened,
+    Report,
+    Resumed,
+    Rotated,
+    RotationFailed,
+    RotationStarted,
+    SendFrame,
+    SendPing,
+    SendPong,
+    Session,
+    SessionConfig,
+    SessionError,
+    State,
+    TokenFailed,
+)
+
+from ._auth import Auth
+from ._dispatch import UNPARSED, Dispatcher, Handler, HandlerKind, HandlerSpec
+from ._errors import TransportError, WebSocketClosedError
+from ._json import JSONDecodeError, loads
+from ._json import dumps as _dumps
+from ._streams import DEFAULT_MAXSIZE, MessageStream
+
+__all__ = [
+    "OUT_BYTES",
+    "OUT_PING",
+    "OUT_PONG",
+    "OUT_STR",
+    "SESSION_OPTIONS",
+    "BaseApp",
+    "BaseConnection",
+    "initial_messages",
+    "origin_of",
+    "reason_text",
+    "redact",
+]
+
+logger = logging.getLogger("botters.ws")
+
+SESSION_OPTIONS: Final = frozenset(
+    {
+        "dead_peer_timeout",
+        "idle_timeout",
+        "connect_timeout",
+        "login_timeout",
+        "http_timeout",
+        "close_timeout",
+        "stable_after",
+        "max_age",
+        "rotate_on",
+        "rotation_overlap",
+        "token_flow",
+    }
+)
+"""``ws_connect`` keywords that configure the session machine (the rest go to the adapter)."""
+
+# What a connection's outbox holds, by kind (adapters may add their own after these).
+OUT_STR: Final = 0
+OUT_BYTES: Final = 1
+OUT_PING: Final = 2
+OUT_PONG: Final = 3
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]``: all of a URL that may be logged (paths can hold tokens)."""
+    try:
+        parts = _split_url(url)
+    except ConfigError:
+        return "<invalid URL>"
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def redact(text: str, *urls: str | None) -> str:
+    """``text`` without the URLs' paths and queries (they may hold tokens: GMO, listenKeys)."""
+    for url in urls:
+        if not url:
+            continue
+        try:
+            parts = _split_url(url)
+        except ConfigError:
+            continue
+        text = text.replace(url, f"{parts.scheme}://{parts.netloc}/…")
+        tail = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        if len(tail) > 1:
+            text = text.replace(tail, "/…")
+    return text
+
+
+def reason_text(error: BaseException) -> str:
+    """``error`` as a short reason for a log line (its type when it has no message)."""
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def initial_messages(send_str: Any, send_bytes: Any, send_json: Any) -> list[str | bytes | Any]:
+    """Pybotters' ``send_*`` arguments as one ordered list (str, then bytes, then JSON)."""
+    out: list[Any] = []
+    for value, kind in ((send_str, str), (send_bytes, bytes)):
+        if value is None:
+            continue
+        items = [value] if isinstance(value, kind | bytearray) else list(value)
+        for item in items:
+            if isinstance(item, bytearray | memoryview):
+                item = bytes(item)
+            if not isinstance(item, kind):
+                raise ConfigError(
+                    f"send_{kind.__name__} takes {kind.__name__} messages (or a list of them), "
+                    f"not {type(item).__name__}"
+                )
+            out.append(item)
+    if send_json is not None:
+        # As in pybotters, a list is several messages: send a top-level JSON
+        # array with send_str=json.dumps([...]).
+        items = send_json if isinstance(send_json, list) else [send_json]
+        out.extend(item if isinstance(item, Mapping) else _dumps(item) for item in items)
+    return out
+
+
+def _token_body(text: str) -> Any:
+    """A token request's answer for the machine: its JSON, or ``None`` (blank, not JSON)."""
+    try:
+        return loads(text) if text.strip() else None
+    except JSONDecodeError:
+        return None
+
+
+class BaseConnection:
+    """The part of ``WebSocketConnection`` that does not depend on the event loop: sending.
+
+    Sends go through the session machine, so messages to hosts that sign
+    outgoing messages (Binance WebSocket API, Bybit order entry) are signed
+    at send time, on a copy. Messages sent here are one-off: they are not
+    replayed after a reconnect (pass them to ``ws_connect(send_json=...)`` for
+    that).
+
+    The async ``send_*`` methods return once the frame is written and raise
+    :class:`~botters.WebSocketClosedError` when this connection is not open.
+    :meth:`send_json_nowait` queues without waiting and never raises for a
+    closed connection (it logs and drops): that is the
+    :class:`~botters.protocol.MessageSink` a DataStore uses to talk back.
+    """
+
+    __slots__ = ("__weakref__", "_app", "_lost", "conn_id")
+
+    def __init__(self, app: BaseApp[Any], conn_id: int) -> None:
+        self._app = app
+        self.conn_id = conn_id
+        """The session machine's id of this connection (never reused)."""
+        self._lost = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether this connection is closed, closing or not yet open."""
+        raise NotImplementedError
+
+    async def send_str(self, data: str) -> None:
+        """Send a text frame."""
+        await self._app._user_send(self, data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame."""
+        await self._app._user_send(self, bytes(data))
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] | None = None,
+        auth: Any = Auth,
+    ) -> None:
+        """Send ``data`` as compact JSON text.
+
+        A dict is signed first when the host signs outgoing messages (Binance
+        WebSocket API, Bybit order entry), on a copy, unless ``auth=None``.
+        ``dumps=`` (aiohttp's keyword) sends ``dumps(data)`` as given, unsigned.
+        ``compress`` is accepted for aiohttp compatibility and must be ``None``.
+        """
+        if compress is not None:
+            raise ConfigError("per-message compression is not supported; leave compress=None")
+        if dumps is not None:
+            await self._app._user_send(self, dumps(data))
+        elif auth is None or not isinstance(data, Mapping):
+            await self._app._user_send(self, _dumps(data))
+        else:
+            await self._app._user_send(self, data)
+
+    def send_json_nowait(self, data: Any) -> None:
+        """Queue ``data`` to be sent as JSON; never blocks, never raises for a closed connection."""
+        self._app._user_send_nowait(self, data if isinstance(data, Mapping) else _dumps(data))
+
+    def _enqueue(self, kind: int, data: Any) -> bool:
+        """Queue one outbox item for the writer; ``False`` (dropped) once the writer is gone."""
+        raise NotImplementedError
+
+    def _enqueue_awaitable(self, kind: int, data: Any) -> Awaitable[None]:
+        """Queue one item; the result completes once it is written, or raises if it never is."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<WebSocketConnection {self.conn_id} {state} {self._app._origin}>"
+
+
+ConnT = TypeVar("ConnT", bound=BaseConnection)
+
+
+class BaseApp(Generic[ConnT]):
+    """The part of ``WebSocketApp`` that does not depend on the event loop.
+
+    Args:
+        url: The WebSocket URL.
+        apis: The client's credentials (used when ``auth`` is :class:`~botters.Auth`).
+        clock: The adapter's monotonic clock, the machine's ``now``.
+        **kwargs: ``ws_connect``'s arguments; the session options go to the
+            machine, ``headers`` to the handshake, and whatever is left to
+            :meth:`_transport_options`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        apis: Apis,
+        clock: Callable[[], float],
+        send_str: str | Iterable[str] | None = None,
+        send_bytes: bytes | Iterable[bytes] | None = None,
+        send_json: Any = None,
+        hdlr_str: HandlerSpec = None,
+        hdlr_bytes: HandlerSpec = None,
+        hdlr_json: HandlerSpec = None,
+        backoff: Any = None,
+        heartbeat: float | None = 10.0,
+        auth: Any = Auth,
+        **kwargs: Any,
+    ) -> None:
+        self._clock = clock
+        self._auth = auth
+        options = {name: kwargs.pop(name) for name in list(kwargs) if name in SESSION_OPTIONS}
+        if "json" in kwargs:
+            raise ConfigError("ws_connect has no json=: pass initial messages as send_json=")
+        headers = dict(kwargs.pop("headers", None) or {})
+        self._transport_options(kwargs, headers)
+        if backoff is not None:
+            options["backoff"] = backoff
+        config = SessionConfig(
+            url=url,
+            rng=random.SystemRandom(),
+            headers=headers,
+            sends=initial_messages(send_str, send_bytes, send_json),
+            apis=apis if auth is Auth else None,
+            heartbeat=heartbeat,
+            **options,
+        )
+        self._close_timeout = config.close_timeout
+        self._http_timeout = config.http_timeout
+        self._session = Session(config)
+        self._origin = origin_of(url)
+        self._dispatcher = Dispatcher(
+            hdlr_str=hdlr_str, hdlr_bytes=hdlr_bytes, hdlr_json=hdlr_json, name=self._origin
+        )
+        self._set_keepalive(url)
+        self._conns: dict[int, ConnT] = {}
+        self._closing = False
+
+    def _transport_options(self, kwargs: dict[str, Any], headers: dict[str, str]) -> None:
+        """Take the adapter's own ``ws_connect`` options out of ``kwargs`` (may add headers)."""
+        raise NotImplementedError
+
+    def _set_keepalive(self, url: str) -> None:
+        # The exchange's plain-text keepalive answers are not JSON worth a warning.
+        ping = app_ping_for(url)
+        self._dispatcher.is_keepalive = (
+            ping.is_pong if ping is not None and ping.pong is not None else None
+        )
+
+    # -- public API ----------------------------------------------------------------------
+
+    @property
+    def current_ws(self) -> ConnT | None:
+        """The open connection for one-off sends; ``None`` while not open."""
+        cid = self._session.current
+        return None if cid is None else self._conns.get(cid)
+
+    @property
+    def url(self) -> str:
+        """The URL of the next (re)connect."""
+        return self._session.url
+
+    @url.setter
+    def url(self, url: str) -> None:
+        """Use ``url`` from the next (re)connect on; the live connection is kept."""
+        self._feed(self._session.url_changed(url, now=self._clock()))
+        self._origin = self._dispatcher.name = origin_of(url)
+        self._set_keepalive(url)
+
+    @property
+    def state(self) -> State:
+        """The session machine's state (``State.OPEN`` once logged in and subscribed)."""
+        return self._session.state
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closing
+
+    @property
+    def session(self) -> Session:
+        """The session machine (read its properties; do not feed it)."""
+        return self._session
+
+    def add_handler(self, handler: Handler, kind: HandlerKind = "json") -> None:
+        """Add a handler at runtime (``kind``: ``"json"``, ``"str"`` or ``"bytes"``)."""
+        self._dispatcher.add_handler(handler, kind)
+
+    def remove_handler(self, handler: Handler, kind: HandlerKind | None = None) -> bool:
+        """Remove a handler (from ``kind`` or from every kind); returns whether it was there."""
+        return self._dispatcher.remove_handler(handler, kind)
+
+    @property
+    def handlers(self) -> Mapping[HandlerKind, tuple[Handler, ...]]:
+        """The current handlers by kind (a snapshot)."""
+        return self._dispatcher.handlers
+
+    def stream(self, *filters: Mapping[str, Any], maxsize: int = DEFAULT_MAXSIZE) -> MessageStream:
+        """A new stream of this app's JSON messages matching any of ``filters`` (all, if none).
+
+        A filter is a dict that must be a subset of the message (nested dicts
+        too): ``app.stream({"params": {"channel": "lightning_ticker_BTC_JPY"}})``.
+        Any number of streams can be open; each is bounded by ``maxsize``
+        (beyond it the oldest unread message is dropped and counted in
+        ``stream.dropped``). Close it (or use ``with``) when done; closing the
+        app ends every stream.
+        """
+        if self.closed:
+            raise WebSocketClosedError(f"{self!r} is closed")
+        return self._dispatcher.open_stream(filters, maxsize=maxsize)
+
+    def stream_filter(
+        self, filters: Sequence[Mapping[str, Any]] | None = None, *, maxsize: int = DEFAULT_MAXSIZE
+    ) -> MessageStream:
+        """:meth:`stream` taking the filters as one list (AsyncWebsocketStreamInterface's name)."""
+        return self.stream(*(filters or ()), maxsize=maxsize)
+
+    def __repr__(self) -> str:
+        return f"<WebSocketApp {self._origin} {self._session.state.value}>"
+
+    # -- what the adapter provides ----------------------------------------------------
+
+    def _open_connection(self, action: OpenConnection) -> None:
+        raise NotImplementedError
+
+    def _close_connection(self, conn: ConnT, code: int, reason: str) -> None:
+        raise NotImplementedError
+
+    def _start_http(self, action: HttpRequest) -> None:
+        """Run the machine's token request (then call :meth:`_http_done`)."""
+        raise NotImplementedError
+
+    def _after_actions(self) -> None:
+        """Wake ``await app`` once the session is open; follow the machine's deadline."""
+        raise NotImplementedError
+
+    # -- executing the machine's actions --------------------------------------------------
+
+    def _feed(
+        self,
+        actions: Sequence[Action],
+        conn: ConnT | None = None,
+        frame: str | bytes | None = None,
+        parsed: Any = UNPARSED,
+    ) -> None:
+        """Carry out the machine's actions, in order."""
+        for action in actions:
+            if action is DELIVER:
+                if conn is not None and frame is not None:
+                    if isinstance(frame, str):
+                        self._dispatcher.text(frame, conn, parsed)
+                    else:
+                        self._dispatcher.binary(frame, conn, parsed)
+            elif isinstance(action, SendFrame):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    kind = OUT_STR if isinstance(action.data, str) else OUT_BYTES
+                    target._enqueue(kind, action.data)
+            elif isinstance(action, SendPing | SendPong):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    kind = OUT_PING if isinstance(action, SendPing) else OUT_PONG
+                    target._enqueue(kind, action.payload)
+            elif isinstance(action, OpenConnection):
+                self._open_connection(action)
+            elif isinstance(action, CloseConnection):
+                target = self._conns.get(action.conn_id)
+                if target is not None:
+                    self._close_connection(target, action.code, action.reason)
+            elif isinstance(action, FeedInterrupted):
+                self._dispatcher.feed_interrupted()
+            elif isinstance(action, HttpRequest):
+                self._start_http(action)
+            elif isinstance(action, Report):
+                self._report(action)
+        self._after_actions()
+
+    def _report(self, report: Report) -> None:
+        origin = self._origin
+        if isinstance(report, Opened):
+            logger.info("%s: connection %d is open", origin, report.conn_id)
+        elif isinstance(report, LoggedIn):
+            logger.info("%s: logged in on connection %d", origin, report.conn_id)
+        elif isinstance(report, LoginFailed):
+            logger.warning(
+                "%s: login failed on connection %d: %s", origin, report.conn_id, report.reason
+            )
+        elif isinstance(report, Disconnected):
+            level = logging.DEBUG if self._closing else logging.WARNING
+            logger.log(level, "%s: connection %d lost: %s", origin, report.conn_id, report.reason)
+        elif isinstance(report, BackingOff):
+            logger.info(
+                "%s: reconnecting in %.2f s (attempt %d)", origin, report.delay, report.attempt
+            )
+        elif isinstance(report, TokenFailed):
+            logger.warning("%s: token request failed: %s", origin, report.reason)
+        elif isinstance(report, Idle):
+            logger.warning("%s: no data received for a while (idle)", origin)
+        elif isinstance(report, Resumed):
+            logger.info("%s: data flows again", origin)
+        elif isinstance(report, RotationStarted):
+            logger.info(
+                "%s: replacing the connection (%s) with %d", origin, report.reason, report.conn_id
+            )
+        elif isinstance(report, RotationFailed):
+            logger.warning(
+                "%s: replacement failed (%s); retry in %.2f s",
+                origin,
+                report.reason,
+                report.retry_in,
+            )
+        elif isinstance(report, Rotated):
+            logger.info("%s: connection %d replaced %d", origin, report.new, report.old)
+        elif isinstance(report, Connecting | Established | Closed | Ignored):
+            logger.debug("%s: %r", origin, report)
+        else:  # a report type added later
+            logger.info("%s: %r", origin, report)
+
+    # -- what the adapter reports -------------------------------------------------------
+
+    def _connect_failed(
+        self, conn: ConnT, error: BaseException, status: int | None, *urls: str | None
+    ) -> None:
+        """The handshake of ``conn`` failed (``urls``: what to keep out of the reason)."""
+        cid = conn.conn_id
+        why = redact(reason_text(error), *urls)
+        logger.debug("%s: connect %d failed: %s", self._origin, cid, why)
+        self._conns.pop(cid, None)
+        conn._lost = True
+        self._feed(self._session.connect_failed(cid, why, status=status, now=self._clock()))
+
+    def _connection_lost(self, cid: int, code: int | None, reason: str, clean: bool) -> None:
+        self._feed(
+            self._session.connection_lost(
+                cid, code=code, reason=reason, clean=clean, now=self._clock(), wall=time.time()
+            )
+        )
+
+    def _http_error(self, exc: Exception) -> str:
+        """Why a token request failed, for the machine (which reports it); a bug is logged."""
+        if isinstance(exc, TransportError):
+            return str(exc)
+        logger.exception("%s: token request failed", self._origin, exc_info=exc)
+        return f"{type(exc).__name__}: {exc}"
+
+    def _http_done(
+        self, request_id: int, status: int | None, text: str | None, error: str | None
+    ) -> None:
+        """Give a token request's outcome to the machine (``text``: the body, if any)."""
+        body = None if text is None else _token_body(text)
+        self._feed(
+            self._session.http_response(
+                request_id,
+                status=status,
+                body=body,
+                error=error,
+                now=self._clock(),
+                wall=time.time(),
+            )
+        )
+
+    # -- user sends ---------------------------------------------------------------------
+
+    def _send_actions(self, conn: BaseConnection, data: Any) -> list[Action] | None:
+        try:
+            return list(
+                self._session.user_send(
+                    data, conn_id=conn.conn_id, now=self._clock(), wall=time.time()
+                )
+            )
+        except SessionError:
+            return None
+
+    async def _user_send(self, conn: BaseConnection, data: Any) -> None:
+        actions = self._send_actions(conn, data)
+        if actions is None or conn.closed:
+            raise WebSocketClosedError(f"connection {conn.conn_id} is not open")
+        frames = [a for a in actions if isinstance(a, SendFrame)]
+        self._feed([a for a in actions if not isinstance(a, SendFrame)])
+        written: Awaitable[None] | None = None
+        for i, frame in enumerate(frames):
+            target = self._conns.get(frame.conn_id)
+            if target is None:
+                raise WebSocketClosedError(f"connection {frame.conn_id} is not open")
+            kind = OUT_STR if isinstance(frame.data, str) else OUT_BYTES
+            if i == len(frames) - 1:  # frames go out in order: the last one written is all
+                written = target._enqueue_awaitable(kind, frame.data)
+            else:
+                target._enqueue(kind, frame.data)
+        if written is not None:
+            await written
+
+    def _user_send_nowait(self, conn: BaseConnection, data: Any) -> None:
+        actions = self._send_actions(conn, data)
+        if actions is None or conn.closed:
+            logger.warning(
+                "%s: connection %d is not open; a message sent with send_json_nowait was "
+                "dropped (the session resubscribes after reconnecting)",
+                self._origin,
+                conn.conn_id,
+            )
+            return
+        self._feed(actions)
