@@ -33,12 +33,15 @@ from botters.transports.trio import (
     TooManyRedirectsError,
     TransportError,
     TransportTimeoutError,
+    WebSocketApp,
     WebSocketClosedError,
+    WebSocketConnection,
     WebSocketQueue,
     make_ssl_context,
     matches,
     open_stream,
     parse_pins,
+    ws_connect,
 )
 
 __all__ = [
@@ -67,10 +70,13 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "TransportTimeoutError",
+    "WebSocketApp",
     "WebSocketClosedError",
+    "WebSocketConnection",
     "WebSocketQueue",
     "make_ssl_context",
     "matches",
     "open_stream",
     "parse_pins",
+    "ws_connect",
 ]

@@ -3,6 +3,10 @@
 Everything here is also reachable from the top level (``botters.Client``,
 ``botters.FetchResult``...), resolved on first access so that ``import
 botters`` does not import aiohttp.
+
+The trio adapter (:mod:`botters.transports.trio`, ``botters.trio``) has every
+name listed here too, except :class:`PinnedResolver`, which plugs
+``resolve=`` pins into aiohttp's connector.
 """
 
 from __future__ import annotations

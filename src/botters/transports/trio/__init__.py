@@ -1,14 +1,28 @@
-"""The trio adapter: :class:`Client`, pybotters' API on trio (HTTP/1.1 over h11).
+"""The trio adapter: :class:`Client`, pybotters' API on trio (HTTP/1.1 over h11, wsproto).
 
 ``import botters.trio`` gives the same names (``botters.trio.Client``...).
-Importing this package imports trio, h11 and ssl; ``import botters`` does not.
+Importing this package imports trio, h11, wsproto and ssl; ``import botters``
+does not.
+
+Every public name of the aiohttp adapter (:mod:`botters.transports.aiohttp`)
+is here too, with the same meaning:
 
 * :class:`Client` / :class:`RequestContext` / :class:`FetchResult` /
-  :class:`NotJSONContent`: the HTTP API, as on :class:`botters.Client`.
+  :class:`NotJSONContent`: the HTTP API, as on :class:`botters.Client`;
+* :class:`WebSocketApp` / :class:`WebSocketConnection`: managed WebSockets
+  (``client.ws_connect``), with :class:`WebSocketQueue`,
+  :class:`MessageStream` and :func:`matches` to consume them;
+* :class:`Auth` and the error types.
+
+Only on trio (the aiohttp adapter's own is ``PinnedResolver``):
+
 * :class:`Response` / :class:`ResponseHeaders`: botters' own small response
-  type (there is no aiohttp here).
-* :func:`open_stream`: TCP/TLS connections with ``resolve=`` pins and a
-  connect timeout, shared by the HTTP and WebSocket halves.
+  type (there is no aiohttp here);
+* :func:`ws_connect`: ``client.ws_connect`` with a ``nursery=`` to run the app in;
+* :func:`open_stream`, :func:`make_ssl_context`, :func:`parse_pins`,
+  :data:`Pins`: TCP/TLS connections with ``resolve=`` pins and a connect
+  timeout, shared by the HTTP and WebSocket halves;
+* the ``DEFAULT_*`` limits of :class:`Client`.
 """
 
 from __future__ import annotations
@@ -46,6 +60,7 @@ from ._client import (
 from ._net import Pins, make_ssl_context, open_stream, parse_pins
 from ._pool import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_PER_HOST
 from ._response import Response, ResponseHeaders
+from ._ws import WebSocketApp, WebSocketConnection, ws_connect
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -73,10 +88,13 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "TransportTimeoutError",
+    "WebSocketApp",
     "WebSocketClosedError",
+    "WebSocketConnection",
     "WebSocketQueue",
     "make_ssl_context",
     "matches",
     "open_stream",
     "parse_pins",
+    "ws_connect",
 ]

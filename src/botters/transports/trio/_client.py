@@ -84,11 +84,12 @@ from ._http import Body, Key, StaleConnectionError
 from ._net import make_ssl_context, open_stream, parse_pins
 from ._pool import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_PER_HOST, ConnectionPool
 from ._response import Response, ResponseHeaders
+from ._ws import WebSocketApp, ws_connect
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_MAX_HEADER_SIZE",
+    "DEFAULT_MAX_REDIRECTS",
     "Client",
     "FetchResult",
     "NotJSONContent",
@@ -225,7 +226,7 @@ class Client(BaseClient[str, Response]):
             keepalive_expiry=keepalive_expiry,
             max_header_size=max_header_size,
         )
-        self._apps: set[Any] = set()
+        self._apps: set[WebSocketApp] = set()
         self._nursery: trio.Nursery | None = None
         self._nursery_cm: Any = None
         self._failure: BaseException | None = None
@@ -351,7 +352,7 @@ class Client(BaseClient[str, Response]):
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()
 
-    def _forget(self, app: Any) -> None:
+    def _forget(self, app: WebSocketApp) -> None:
         self._apps.discard(app)
 
     def _tls_context(self) -> _ssl.SSLContext:
@@ -702,22 +703,13 @@ class Client(BaseClient[str, Response]):
 
     # -- WebSocket -----------------------------------------------------------------------
 
-    def ws_connect(self, url: str, **kwargs: Any) -> Any:
-        """Open a managed WebSocket; see :func:`botters.transports.trio._ws.ws_connect`.
+    def ws_connect(self, url: str, **kwargs: Any) -> WebSocketApp:
+        """Open a managed WebSocket in the client's nursery; see :func:`botters.trio.ws_connect`.
 
         Needs the client's nursery (``async with botters.trio.Client() as client``).
         """
         if self._closed:
             raise ClientClosedError("this Client is closed")
-        try:
-            from ._ws import ws_connect
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}._ws":
-                raise
-            raise NotImplementedError(
-                "botters.trio.Client.ws_connect is not available yet in this build "
-                "(the trio WebSocket module is missing)"
-            ) from exc
         return ws_connect(self, url, **kwargs)
 
     def __repr__(self) -> str:
