@@ -121,16 +121,26 @@ def test_rejected_login_is_reported_and_backs_off(
     with simulator(tls, tick_interval=None) as sim:
         adapter.run(scenario)
 
-    # Reported: each rejection is logged at WARNING or above with the exchange's reason
-    # (today twice: the failed login, then the connection closed because of it), and
-    # the log is not flooded.
-    reported = [
-        r.getMessage()
+    # Reported: each rejection is logged once at WARNING, with the exchange (the
+    # origin), the connection, the exchange's reason and the next attempt; the
+    # connection given up because of it follows at DEBUG. Nothing else about
+    # these connections is a warning (no flood).
+    ours = [
+        r
         for r in caplog.records
-        if r.name.startswith("botters.")
-        and not r.name.startswith("botters.simulator")
-        and r.levelno >= logging.WARNING
-        and "authentication rejected" in r.getMessage()
+        if r.name.startswith("botters.") and not r.name.startswith("botters.simulator")
     ]
-    assert REJECTIONS <= len(reported) <= 2 * REJECTIONS, reported
-    assert all("login" in line for line in reported), reported
+    warnings = [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    reported = [line for line in warnings if "authentication rejected" in line]
+    assert len(reported) == REJECTIONS, warnings
+    for number, line in enumerate(reported, 1):
+        assert line.startswith("wss://ws.lightstream.bitflyer.com: "), line
+        assert f"login failed on connection {number}: " in line, line
+        assert "reconnecting in" in line, line
+    assert not [line for line in warnings if " lost: " in line], warnings
+    follow_ups = [
+        r.getMessage()
+        for r in ours
+        if r.levelno == logging.DEBUG and "lost: login rejected" in r.getMessage()
+    ]
+    assert len(follow_ups) == REJECTIONS, follow_ups

@@ -10,8 +10,8 @@ here, and the adapters subclass it:
   and the handler :class:`~botters.transports._dispatch.Dispatcher`; it holds
   the public API that only reads the session or the dispatcher (``url``,
   ``state``, ``current_ws``, handlers, ``stream``), carries out the machine's
-  actions (:meth:`BaseApp._feed`), logs its reports once each, and turns user
-  sends into the machine's frames;
+  actions (:meth:`BaseApp._feed`), logs what it reports (each event once, at
+  its level: :mod:`._reports`), and turns user sends into the machine's frames;
 * :class:`BaseConnection` holds the ``send_*`` methods handlers and stores
   call on ``ws``.
 
@@ -40,25 +40,12 @@ from botters.protocol._ws import app_ping_for
 from botters.protocol.session import (
     DELIVER,
     Action,
-    BackingOff,
     CloseConnection,
-    Closed,
-    Connecting,
     Disconnected,
-    Established,
     FeedInterrupted,
     HttpRequest,
-    Idle,
-    Ignored,
-    LoggedIn,
-    LoginFailed,
     OpenConnection,
-    Opened,
     Report,
-    Resumed,
-    Rotated,
-    RotationFailed,
-    RotationStarted,
     SendFrame,
     SendPing,
     SendPong,
@@ -66,7 +53,6 @@ from botters.protocol.session import (
     SessionConfig,
     SessionError,
     State,
-    TokenFailed,
 )
 
 from ._auth import Auth
@@ -74,6 +60,7 @@ from ._dispatch import UNPARSED, Dispatcher, Handler, HandlerKind, HandlerSpec
 from ._errors import TransportError, WebSocketClosedError
 from ._json import JSONDecodeError, loads
 from ._json import dumps as _dumps
+from ._reports import report_lines
 from ._streams import DEFAULT_MAXSIZE, MessageStream
 
 __all__ = [
@@ -317,6 +304,7 @@ class BaseApp(Generic[ConnT]):
         self._set_keepalive(url)
         self._conns: dict[int, ConnT] = {}
         self._closing = False
+        self._loss_levels: dict[int, int] = {}
 
     def _transport_options(self, kwargs: dict[str, Any], headers: dict[str, str]) -> None:
         """Take the adapter's own ``ws_connect`` options out of ``kwargs`` (may add headers)."""
@@ -425,7 +413,8 @@ class BaseApp(Generic[ConnT]):
         frame: str | bytes | None = None,
         parsed: Any = UNPARSED,
     ) -> None:
-        """Carry out the machine's actions, in order."""
+        """Carry out the machine's actions, in order (reports are logged once all are done)."""
+        reports: list[Report] | None = None
         for action in actions:
             if action is DELIVER:
                 if conn is not None and frame is not None:
@@ -454,49 +443,39 @@ class BaseApp(Generic[ConnT]):
             elif isinstance(action, HttpRequest):
                 self._start_http(action)
             elif isinstance(action, Report):
-                self._report(action)
+                if reports is None:
+                    reports = [action]
+                else:
+                    reports.append(action)
+        if reports is not None:
+            self._log_reports(reports)
         self._after_actions()
 
-    def _report(self, report: Report) -> None:
+    def _log_reports(self, reports: Sequence[Report]) -> None:
+        """Log what the machine reported, each event once (see :mod:`._reports`)."""
+        losses = self._loss_levels
         origin = self._origin
-        if isinstance(report, Opened):
-            logger.info("%s: connection %d is open", origin, report.conn_id)
-        elif isinstance(report, LoggedIn):
-            logger.info("%s: logged in on connection %d", origin, report.conn_id)
-        elif isinstance(report, LoginFailed):
-            logger.warning(
-                "%s: login failed on connection %d: %s", origin, report.conn_id, report.reason
-            )
-        elif isinstance(report, Disconnected):
-            level = logging.DEBUG if self._closing else logging.WARNING
-            logger.log(level, "%s: connection %d lost: %s", origin, report.conn_id, report.reason)
-        elif isinstance(report, BackingOff):
-            logger.info(
-                "%s: reconnecting in %.2f s (attempt %d)", origin, report.delay, report.attempt
-            )
-        elif isinstance(report, TokenFailed):
-            logger.warning("%s: token request failed: %s", origin, report.reason)
-        elif isinstance(report, Idle):
-            logger.warning("%s: no data received for a while (idle)", origin)
-        elif isinstance(report, Resumed):
-            logger.info("%s: data flows again", origin)
-        elif isinstance(report, RotationStarted):
-            logger.info(
-                "%s: replacing the connection (%s) with %d", origin, report.reason, report.conn_id
-            )
-        elif isinstance(report, RotationFailed):
-            logger.warning(
-                "%s: replacement failed (%s); retry in %.2f s",
-                origin,
-                report.reason,
-                report.retry_in,
-            )
-        elif isinstance(report, Rotated):
-            logger.info("%s: connection %d replaced %d", origin, report.new, report.old)
-        elif isinstance(report, Connecting | Established | Closed | Ignored):
-            logger.debug("%s: %r", origin, report)
-        else:  # a report type added later
-            logger.info("%s: %r", origin, report)
+        for level, fmt, args in report_lines(reports, closing=self._closing, loss_levels=losses):
+            logger.log(level, "%s: " + fmt, origin, *args)
+        if losses:
+            for report in reports:
+                if isinstance(report, Disconnected):
+                    losses.pop(report.conn_id, None)
+
+    def _expect_loss(self, conn: BaseConnection, level: int) -> None:
+        """Log the coming loss of ``conn`` at no more than ``level`` (it was asked for)."""
+        levels = self._loss_levels
+        levels[conn.conn_id] = min(level, levels.get(conn.conn_id, level))
+
+    def _no_pong(self, conn: BaseConnection, timeout: float) -> None:
+        """``heartbeat()`` got no PONG: this event's one WARNING (the loss follows at DEBUG)."""
+        logger.warning(
+            "%s: no pong within %g s; closing connection %d",
+            self._origin,
+            timeout,
+            conn.conn_id,
+        )
+        self._expect_loss(conn, logging.DEBUG)
 
     # -- what the adapter reports -------------------------------------------------------
 

@@ -312,7 +312,9 @@ async def test_heartbeat_returns_on_pong(ws_server: Any) -> None:
         await app.heartbeat(timeout=5.0)
 
 
-async def test_heartbeat_timeout_replaces_the_connection(ws_server: Any) -> None:
+async def test_heartbeat_timeout_replaces_the_connection(
+    ws_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     ws_server.autoping = False  # this server never answers PINGs
     async with Client(apis={}) as client:
         app = await client.ws_connect(ws_server.url(), backoff=FAST)
@@ -322,6 +324,30 @@ async def test_heartbeat_timeout_replaces_the_connection(ws_server: Any) -> None
         second = await ws_server.peers.get()
         await first.gone.wait()
         assert second is not first
+    # One event, one warning: the missing pong; the loss it causes follows at DEBUG.
+    ours = [r for r in caplog.records if r.name == "botters.ws"]
+    warnings = [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "no pong within 0.05 s; closing connection 1" in warnings[0]
+    assert [r.levelno for r in ours if "connection 1 lost" in r.getMessage()] == [logging.DEBUG]
+
+
+async def test_closing_a_connection_yourself_is_not_a_warning(
+    ws_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        await ws_server.peers.get()
+        conn = app.current_ws
+        assert conn is not None
+        await conn.close()
+        await ws_server.peers.get()  # the session reconnected
+        await app
+    ours = [r for r in caplog.records if r.name == "botters.ws"]
+    assert not [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    [lost] = [r for r in ours if "connection 1 lost" in r.getMessage()]
+    assert lost.levelno == logging.INFO
+    assert "reconnecting in" in lost.getMessage()
 
 
 # -- login (bitFlyer over wss, signed for the real host name) --------------------------------

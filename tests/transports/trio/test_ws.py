@@ -617,7 +617,9 @@ async def test_timeouts_follow_trios_clock(ws_server: WsServer) -> None:
         await first.gone.wait()
 
 
-async def test_heartbeat_returns_on_pong_and_replaces_on_timeout(ws_server: WsServer) -> None:
+async def test_heartbeat_returns_on_pong_and_replaces_on_timeout(
+    ws_server: WsServer, caplog: pytest.LogCaptureFixture
+) -> None:
     async with Client(apis={}) as client:
         app = await client.ws_connect(ws_server.url(), backoff=FAST, heartbeat=None)
         await app.heartbeat(timeout=5.0)
@@ -631,6 +633,30 @@ async def test_heartbeat_returns_on_pong_and_replaces_on_timeout(ws_server: WsSe
         await first.gone.wait()
         assert first.close_code == 1011
         assert second.pings == 1
+    # One event, one warning: the missing pong; the loss it causes follows at DEBUG.
+    ours = [r for r in caplog.records if r.name == "botters.ws"]
+    warnings = [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "no pong within 0.05 s; closing connection 1" in warnings[0]
+    assert [r.levelno for r in ours if "connection 1 lost" in r.getMessage()] == [logging.DEBUG]
+
+
+async def test_closing_a_connection_yourself_is_not_a_warning(
+    ws_server: WsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        await ws_server.peer(1)
+        conn = app.current_ws
+        assert conn is not None
+        await conn.close()
+        await ws_server.peer(2)  # the session reconnected
+        await app
+    ours = [r for r in caplog.records if r.name == "botters.ws"]
+    assert not [r.getMessage() for r in ours if r.levelno >= logging.WARNING]
+    [lost] = [r for r in ours if "connection 1 lost" in r.getMessage()]
+    assert lost.levelno == logging.INFO
+    assert "reconnecting in" in lost.getMessage()
 
 
 async def test_server_pings_are_answered(ws_server: WsServer) -> None:

@@ -107,6 +107,7 @@ class WebSocketConnection(BaseConnection):
         The :class:`WebSocketApp` stays alive: the session machine sees the
         loss and reconnects (after its backoff). To stop for good, close the app.
         """
+        self._app._expect_loss(self, logging.INFO)  # asked for: not a warning
         self._app._close_connection(self, code, message.decode(errors="replace"))
         task = self._task
         if task is not None and task is not asyncio.current_task():
@@ -211,12 +212,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                     await pong
                 return
             except TimeoutError:
-                logger.warning(
-                    "%s: no pong within %.1f s; closing connection %d",
-                    self._origin,
-                    timeout,
-                    conn.conn_id,
-                )
+                self._no_pong(conn, timeout)
                 await conn.close(code=1011, message=b"heartbeat timeout")
             finally:
                 self._pongs.pop(payload, None)
@@ -425,6 +421,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
             raise
         except Exception as exc:  # a bug of ours: log it and let the machine reconnect
             logger.exception("%s: connection %d failed", self._origin, cid)
+            self._expect_loss(conn, logging.DEBUG)  # this was the warning
             reason = f"{type(exc).__name__}: {exc}"
         finally:
             if ws is not None:

@@ -172,6 +172,7 @@ class WebSocketConnection(BaseConnection):
         The :class:`WebSocketApp` stays alive: the session machine sees the
         loss and reconnects (after its backoff). To stop for good, close the app.
         """
+        self._app._expect_loss(self, logging.INFO)  # asked for: not a warning
         self._app._close_connection(self, code, message.decode(errors="replace"))
         await self._done.wait()
 
@@ -314,12 +315,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                     return
             finally:
                 self._pongs.pop(payload, None)
-            logger.warning(
-                "%s: no pong within %.1f s; closing connection %d",
-                self._origin,
-                timeout,
-                conn.conn_id,
-            )
+            self._no_pong(conn, timeout)
             await conn.close(code=1011, message=b"heartbeat timeout")
 
     async def close(self) -> None:
@@ -620,6 +616,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                 reason = "connect abandoned"
         except Exception as exc:  # a bug of ours: log it and let the machine reconnect
             logger.exception("%s: connection %d failed", self._origin, cid)
+            self._expect_loss(conn, logging.DEBUG)  # this was the warning
             reason = f"{type(exc).__name__}: {exc}"
         finally:
             conn._lost = True
