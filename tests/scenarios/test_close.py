@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import warnings
 
 import pytest
@@ -16,8 +17,10 @@ from ._support import TICKER, TIMEOUT, Tls, client_for, open_feed, simulator
 
 @pytest.mark.parametrize("phase", ["open", "logging in", "backing off"])
 def test_close_leaves_no_task_or_socket_behind(
-    adapter: AdapterUnderTest, tls: Tls, phase: str
+    adapter: AdapterUnderTest, tls: Tls, phase: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    closing_from = 0
+
     async def scenario() -> None:
         before = adapter.live_tasks()
         with warnings.catch_warnings(record=True) as caught:
@@ -48,6 +51,8 @@ def test_close_leaves_no_task_or_socket_behind(
                     assert sim.stats.handshakes_refused >= 1
                 assert adapter.live_tasks() - before, "the app runs background tasks"
 
+                nonlocal closing_from
+                closing_from = len(caplog.records)
                 await app.close()
                 assert app.closed
                 assert app.state is State.CLOSED
@@ -71,3 +76,13 @@ def test_close_leaves_no_task_or_socket_behind(
 
     with simulator(tls) as sim:
         adapter.run(scenario)
+
+    # Closing was asked for: what it ends (connections, late store answers) is no warning.
+    warned = [
+        r.getMessage()
+        for r in caplog.records[closing_from:]
+        if r.name.startswith("botters.")
+        and not r.name.startswith("botters.simulator")
+        and r.levelno >= logging.WARNING
+    ]
+    assert not warned, warned

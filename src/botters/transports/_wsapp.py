@@ -554,11 +554,21 @@ class BaseApp(Generic[ConnT]):
     def _user_send_nowait(self, conn: BaseConnection, data: Any) -> None:
         actions = self._send_actions(conn, data)
         if actions is None or conn.closed:
-            logger.warning(
-                "%s: connection %d is not open; a message sent with send_json_nowait was "
-                "dropped (the session resubscribes after reconnecting)",
-                self._origin,
-                conn.conn_id,
-            )
+            if self.closed:
+                # Expected: the user closes the app, and a message that was still
+                # on its way makes a store answer (bitFlyer's snapshot unsubscribe).
+                logger.debug(
+                    "%s: the app is closing; a message sent with send_json_nowait on "
+                    "connection %d was dropped",
+                    self._origin,
+                    conn.conn_id,
+                )
+            else:
+                logger.warning(
+                    "%s: connection %d is not open; a message sent with send_json_nowait "
+                    "was dropped (the session resubscribes after reconnecting)",
+                    self._origin,
+                    conn.conn_id,
+                )
             return
         self._feed(actions)

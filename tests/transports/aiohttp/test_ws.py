@@ -226,6 +226,47 @@ async def test_send_on_a_closed_connection_raises(ws_server: Any) -> None:
         assert app.current_ws is not ws
 
 
+def nowait_drops(caplog: pytest.LogCaptureFixture) -> list[int]:
+    return [
+        r.levelno
+        for r in caplog.records
+        if r.name == "botters.ws" and "send_json_nowait" in r.getMessage()
+    ]
+
+
+async def test_send_json_nowait_on_a_lost_connection_warns(
+    ws_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        ws = app.current_ws
+        assert ws is not None
+        first = await ws_server.peers.get()
+        await first.ws.close()  # the server goes away; the app runs on
+        await first.gone.wait()
+        await ws_server.peers.get()
+        await app
+        assert app.current_ws is not ws
+        ws.send_json_nowait({"method": "unsubscribe"})
+        assert nowait_drops(caplog) == [logging.WARNING]
+
+
+async def test_send_json_nowait_while_the_app_closes_is_debug(
+    ws_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        ws = app.current_ws
+        assert ws is not None
+        closing = asyncio.create_task(app.close())
+        await asyncio.sleep(0)  # close() has started: the connection is closing
+        assert app.closed
+        ws.send_json_nowait({"method": "unsubscribe"})  # a store answering a late snapshot
+        await closing
+        ws.send_json_nowait({"method": "unsubscribe"})  # and after close() returned
+    assert nowait_drops(caplog) == [logging.DEBUG, logging.DEBUG]
+
+
 # -- reconnecting ----------------------------------------------------------------------------
 
 

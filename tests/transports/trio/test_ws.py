@@ -512,6 +512,46 @@ async def test_send_on_a_closed_connection_raises(ws_server: WsServer) -> None:
         assert first.close_code == 1000
 
 
+def nowait_drops(caplog: pytest.LogCaptureFixture) -> list[int]:
+    return [
+        r.levelno
+        for r in caplog.records
+        if r.name == "botters.ws" and "send_json_nowait" in r.getMessage()
+    ]
+
+
+async def test_send_json_nowait_on_a_lost_connection_warns(
+    ws_server: WsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        ws = app.current_ws
+        assert ws is not None
+        first = await ws_server.peer(1)
+        await first.drop()  # the server goes away; the app runs on
+        await ws_server.peer(2)
+        await app
+        assert app.current_ws is not ws
+        ws.send_json_nowait({"method": "unsubscribe"})
+        assert nowait_drops(caplog) == [logging.WARNING]
+
+
+async def test_send_json_nowait_while_the_app_closes_is_debug(
+    ws_server: WsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Client(apis={}) as client:
+        app = await client.ws_connect(ws_server.url(), backoff=FAST)
+        ws = app.current_ws
+        assert ws is not None
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(app.close)
+            await trio.testing.wait_all_tasks_blocked()  # close() waits for the close handshake
+            assert app.closed
+            ws.send_json_nowait({"method": "unsubscribe"})  # a store answering a late snapshot
+        ws.send_json_nowait({"method": "unsubscribe"})  # and after close() returned
+    assert nowait_drops(caplog) == [logging.DEBUG, logging.DEBUG]
+
+
 # -- reconnecting -----------------------------------------------------------------------------
 
 
