@@ -209,6 +209,42 @@ def test_text_goes_to_str_and_json_handlers_parsed_once() -> None:
     assert j1.got[0][0] is j2.got[0][0]  # one parse, one object for everyone
 
 
+def test_one_json_handler_alone_gets_pre_parsed_frames_directly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The shortcut for the usual configuration must deliver exactly what the
+    # general path does, and stop applying as soon as anything else is added.
+    j = Sink()
+    d = Dispatcher(hdlr_json=j)
+    d.text('{"a": 1}', "WS", {"a": 1})  # parsed by the adapter: the shortcut
+    d.binary(b'{"b": 2}', "WS", {"b": 2})
+    d.text('{"c": 3}', "WS")  # not parsed yet: the general path parses it
+    d.text("ping", "WS")  # a keepalive: not JSON, skipped quietly
+    assert j.got == [({"a": 1}, "WS"), ({"b": 2}, "WS"), ({"c": 3}, "WS")]
+
+    s = Sink()
+    d.add_handler(s, "str")
+    d.text('{"d": 4}', "WS", {"d": 4})
+    assert s.got == [('{"d": 4}', "WS")]
+    d.remove_handler(s)
+    with d.open_stream(()) as stream:
+        d.text('{"e": 5}', "WS", {"e": 5})
+        assert stream.get_nowait() == {"e": 5}
+    d.text('{"f": 6}', "WS", {"f": 6})
+    assert [m for m, _ in j.got[3:]] == [{"d": 4}, {"e": 5}, {"f": 6}]
+
+    def boom(msg: Any, ws: Any) -> None:
+        raise ZeroDivisionError("handler bug")
+
+    d = Dispatcher(hdlr_json=boom, name="wss://x")
+    with caplog.at_level(logging.ERROR, logger="botters.ws"):
+        d.text('{"n": 1}', None, {"n": 1})
+        d.binary(b'{"n": 2}', None, {"n": 2})
+    errors = [r for r in caplog.records if r.name == "botters.ws"]
+    assert len(errors) == 2
+    assert all(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in errors)
+
+
 def test_binary_goes_to_bytes_handlers() -> None:
     b = Sink()
     d = Dispatcher(hdlr_bytes=b)

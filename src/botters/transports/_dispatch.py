@@ -16,7 +16,12 @@ Every received text or binary frame goes through :meth:`Dispatcher.text` or
    and whatever the session recognises as its app-level pong).
 
 Handlers are plain synchronous callables ``h(msg, ws)``: they are called
-directly, with no task or callback scheduled per frame. A handler that raises
+directly, with no task or callback scheduled per frame. The usual
+configuration, exactly one JSON handler (``hdlr_json=store.onmessage``) and
+no other handler or stream, takes a shorter way: when the adapter has already
+parsed the frame, :meth:`Dispatcher.text` / :meth:`Dispatcher.binary` call
+that handler at once (no loops over empty handler lists, no further call
+level); :meth:`Dispatcher._changed` keeps that shortcut up to date. A handler that raises
 is logged with its traceback (logger ``botters.ws``) and the next handler and
 the next frame are processed as usual.
 
@@ -120,6 +125,7 @@ class Dispatcher:
     __slots__ = (
         "_bytes",
         "_json",
+        "_one",
         "_str",
         "_streams",
         "_warned",
@@ -140,8 +146,10 @@ class Dispatcher:
         self._bytes = as_handlers(hdlr_bytes)
         self._json = as_handlers(hdlr_json)
         self._streams: tuple[MessageStream, ...] = ()
-        self.wants_json = bool(self._json)
+        self.wants_json = False
         """Whether frames must be parsed: there are JSON handlers or open streams."""
+        self._one: Handler | None = None
+        self._changed()
         self._warned = False
         self.name = name
         self.is_keepalive: Callable[[str | bytes], bool] | None = None
@@ -155,13 +163,13 @@ class Dispatcher:
         checked = _check(handler)
         if kind == "json":
             self._json = (*self._json, checked)
-            self.wants_json = True
         elif kind == "str":
             self._str = (*self._str, checked)
         elif kind == "bytes":
             self._bytes = (*self._bytes, checked)
         else:
             raise ConfigError(f"kind must be 'str', 'bytes' or 'json', not {kind!r}")
+        self._changed()
 
     def remove_handler(self, handler: Handler, kind: HandlerKind | None = None) -> bool:
         """Remove ``handler`` (from ``kind``, or from every kind). Returns whether it was found.
@@ -181,12 +189,18 @@ class Dispatcher:
             raise ConfigError(f"kind must be 'str', 'bytes' or 'json', not {kind!r}")
         if kind in (None, "json"):
             self._json = without(self._json)
-            self.wants_json = bool(self._json or self._streams)
         if kind in (None, "str"):
             self._str = without(self._str)
         if kind in (None, "bytes"):
             self._bytes = without(self._bytes)
+        self._changed()
         return found
+
+    def _changed(self) -> None:
+        """Recompute what the hot path reads, after any change of handlers or streams."""
+        self.wants_json = bool(self._json or self._streams)
+        alone = len(self._json) == 1 and not (self._str or self._bytes or self._streams)
+        self._one = self._json[0] if alone else None
 
     @property
     def handlers(self) -> Mapping[HandlerKind, tuple[Handler, ...]]:
@@ -199,12 +213,12 @@ class Dispatcher:
         """A new :class:`MessageStream` fed with this connection's JSON messages."""
         stream = MessageStream(filters, maxsize=maxsize, detach=self._detach)
         self._streams = (*self._streams, stream)
-        self.wants_json = True
+        self._changed()
         return stream
 
     def _detach(self, stream: MessageStream) -> None:
         self._streams = tuple(s for s in self._streams if s is not stream)
-        self.wants_json = bool(self._json or self._streams)
+        self._changed()
 
     @property
     def streams(self) -> tuple[MessageStream, ...]:
@@ -214,7 +228,7 @@ class Dispatcher:
     def close_streams(self) -> None:
         """Close every stream (their readers finish what is buffered, then stop)."""
         streams, self._streams = self._streams, ()
-        self.wants_json = bool(self._json)
+        self._changed()
         for stream in streams:
             stream.close()
 
@@ -249,6 +263,14 @@ class Dispatcher:
 
     def text(self, data: str, ws: Any, parsed: Any = UNPARSED) -> None:
         """Deliver one text frame (``parsed``: its JSON if the caller already parsed it)."""
+        one = self._one
+        if one is not None and parsed is not UNPARSED and parsed is not NOT_JSON:
+            # The usual case (one JSON handler, such as store.onmessage): straight to it.
+            try:
+                one(parsed, ws)
+            except Exception:
+                self._handler_failed(one, "json", parsed)
+            return
         for h in self._str:
             try:
                 h(data, ws)
@@ -258,11 +280,25 @@ class Dispatcher:
             if not self.wants_json:
                 return
             parsed = self.parse(data)
-        if parsed is not NOT_JSON:
-            self._deliver(parsed, ws)
+        if parsed is NOT_JSON:
+            return
+        for h in self._json:
+            try:
+                h(parsed, ws)
+            except Exception:
+                self._handler_failed(h, "json", parsed)
+        for stream in self._streams:
+            stream.offer(parsed)
 
     def binary(self, data: bytes, ws: Any, parsed: Any = UNPARSED) -> None:
         """Deliver one binary frame (``parsed``: its JSON if the caller already parsed it)."""
+        one = self._one
+        if one is not None and parsed is not UNPARSED and parsed is not NOT_JSON:
+            try:
+                one(parsed, ws)
+            except Exception:
+                self._handler_failed(one, "json", parsed)
+            return
         for h in self._bytes:
             try:
                 h(data, ws)
@@ -272,17 +308,15 @@ class Dispatcher:
             if not self.wants_json:
                 return
             parsed = self.parse(data)
-        if parsed is not NOT_JSON:
-            self._deliver(parsed, ws)
-
-    def _deliver(self, obj: Any, ws: Any) -> None:
+        if parsed is NOT_JSON:
+            return
         for h in self._json:
             try:
-                h(obj, ws)
+                h(parsed, ws)
             except Exception:
-                self._handler_failed(h, "json", obj)
+                self._handler_failed(h, "json", parsed)
         for stream in self._streams:
-            stream.offer(obj)
+            stream.offer(parsed)
 
     def _slow_parse(self, data: str | bytes) -> Any:
         try:
