@@ -2,8 +2,8 @@
 
 Theory of operation
 -------------------
-Every received text or binary frame goes through :meth:`Dispatcher.text` or
-:meth:`Dispatcher.binary`, synchronously, in the task that received it:
+Every received text or binary frame goes through :meth:`Dispatcher.deliver`,
+synchronously, in the task that received it:
 
 1. each ``hdlr_str`` (text) or ``hdlr_bytes`` (binary) handler is called with
    the raw data;
@@ -19,11 +19,11 @@ Handlers are plain synchronous callables ``h(msg, ws)``: they are called
 directly, with no task or callback scheduled per frame. The usual
 configuration, exactly one JSON handler (``hdlr_json=store.onmessage``) and
 no other handler or stream, takes a shorter way: when the adapter has already
-parsed the frame, :meth:`Dispatcher.text` / :meth:`Dispatcher.binary` call
-that handler at once (no loops over empty handler lists, no further call
-level); :meth:`Dispatcher._changed` keeps that shortcut up to date. A handler that raises
-is logged with its traceback (logger ``botters.ws``) and the next handler and
-the next frame are processed as usual.
+parsed the frame, :meth:`Dispatcher.deliver` calls that handler at once (no
+loops over empty handler lists, no further call level);
+:meth:`Dispatcher._changed` keeps that shortcut up to date. A handler that
+raises is logged with its traceback (logger ``botters.ws``) and the next
+handler and the next frame are processed as usual.
 
 Handler lists are tuples replaced on every change, so a handler may add or
 remove handlers (or open and close streams) while a frame is being delivered:
@@ -261,8 +261,12 @@ class Dispatcher:
         except ValueError:
             return self._slow_parse(data)
 
-    def text(self, data: str, ws: Any, parsed: Any = UNPARSED) -> None:
-        """Deliver one text frame (``parsed``: its JSON if the caller already parsed it)."""
+    def deliver(self, data: str | bytes, ws: Any, parsed: Any = UNPARSED) -> None:
+        """Deliver one text (``str``) or binary (``bytes``) frame.
+
+        ``parsed`` is its JSON if the caller already parsed it (or
+        :data:`NOT_JSON`); by default it is parsed here when needed.
+        """
         one = self._one
         if one is not None and parsed is not UNPARSED and parsed is not NOT_JSON:
             # The usual case (one JSON handler, such as store.onmessage): straight to it.
@@ -271,11 +275,12 @@ class Dispatcher:
             except Exception:
                 self._handler_failed(one, "json", parsed)
             return
-        for h in self._str:
+        text = type(data) is str
+        for h in self._str if text else self._bytes:
             try:
                 h(data, ws)
             except Exception:
-                self._handler_failed(h, "str", data)
+                self._handler_failed(h, "str" if text else "bytes", data)
         if parsed is UNPARSED:
             if not self.wants_json:
                 return
@@ -290,33 +295,10 @@ class Dispatcher:
         for stream in self._streams:
             stream.offer(parsed)
 
-    def binary(self, data: bytes, ws: Any, parsed: Any = UNPARSED) -> None:
-        """Deliver one binary frame (``parsed``: its JSON if the caller already parsed it)."""
-        one = self._one
-        if one is not None and parsed is not UNPARSED and parsed is not NOT_JSON:
-            try:
-                one(parsed, ws)
-            except Exception:
-                self._handler_failed(one, "json", parsed)
-            return
-        for h in self._bytes:
-            try:
-                h(data, ws)
-            except Exception:
-                self._handler_failed(h, "bytes", data)
-        if parsed is UNPARSED:
-            if not self.wants_json:
-                return
-            parsed = self.parse(data)
-        if parsed is NOT_JSON:
-            return
-        for h in self._json:
-            try:
-                h(parsed, ws)
-            except Exception:
-                self._handler_failed(h, "json", parsed)
-        for stream in self._streams:
-            stream.offer(parsed)
+    text = deliver
+    """:meth:`deliver` for a text frame."""
+    binary = deliver
+    """:meth:`deliver` for a binary frame."""
 
     def _slow_parse(self, data: str | bytes) -> Any:
         try:

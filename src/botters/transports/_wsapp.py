@@ -231,6 +231,20 @@ class BaseConnection:
         """Queue ``data`` to be sent as JSON; never blocks, never raises for a closed connection."""
         self._app._user_send_nowait(self, data if isinstance(data, Mapping) else _dumps(data))
 
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
+        """Close this connection and wait until it is gone.
+
+        The ``WebSocketApp`` stays alive: the session machine sees the loss
+        and reconnects (after its backoff). To stop for good, close the app.
+        """
+        self._app._expect_loss(self, logging.INFO)  # asked for: not a warning
+        self._app._close_connection(self, code, message.decode(errors="replace"))
+        await self._gone()
+
+    async def _gone(self) -> None:
+        """Wait until this connection's task is over (socket closed, loss reported)."""
+        raise NotImplementedError
+
     def _enqueue(self, kind: int, data: Any) -> bool:
         """Queue one outbox item for the writer; ``False`` (dropped) once the writer is gone."""
         raise NotImplementedError
@@ -385,10 +399,41 @@ class BaseApp(Generic[ConnT]):
         """:meth:`stream` taking the filters as one list (AsyncWebsocketStreamInterface's name)."""
         return self.stream(*(filters or ()), maxsize=maxsize)
 
+    async def heartbeat(self, timeout: float = 10.0) -> None:
+        """Check that the peer answers: PING the open connection and wait for its PONG.
+
+        Waits for the app to be open first. If no PONG arrives within
+        ``timeout`` seconds the connection is closed (the session reconnects)
+        and the check starts again on the next connection. Returns once a PONG
+        was received.
+        """
+        while True:
+            await self._wait_open()
+            conn = self.current_ws
+            if conn is None:
+                await self._checkpoint()
+                continue
+            if await self._ping(conn, random.getrandbits(32).to_bytes(4, "big"), timeout):
+                return
+            self._no_pong(conn, timeout)
+            await conn.close(code=1011, message=b"heartbeat timeout")
+
     def __repr__(self) -> str:
         return f"<WebSocketApp {self._origin} {self._session.state.value}>"
 
     # -- what the adapter provides ----------------------------------------------------
+
+    async def _wait_open(self) -> Any:
+        """``await app``: until the session is open (raises once the app is closed)."""
+        raise NotImplementedError
+
+    async def _checkpoint(self) -> None:
+        """Let other tasks run once."""
+        raise NotImplementedError
+
+    async def _ping(self, conn: ConnT, payload: bytes, timeout: float) -> bool:
+        """PING ``conn`` with ``payload``; whether its PONG came within ``timeout`` s."""
+        raise NotImplementedError
 
     def _open_connection(self, action: OpenConnection) -> None:
         raise NotImplementedError
@@ -418,10 +463,7 @@ class BaseApp(Generic[ConnT]):
         for action in actions:
             if action is DELIVER:
                 if conn is not None and frame is not None:
-                    if isinstance(frame, str):
-                        self._dispatcher.text(frame, conn, parsed)
-                    else:
-                        self._dispatcher.binary(frame, conn, parsed)
+                    self._dispatcher.deliver(frame, conn, parsed)
             elif isinstance(action, SendFrame):
                 target = self._conns.get(action.conn_id)
                 if target is not None:

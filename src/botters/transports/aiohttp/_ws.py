@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Coroutine, Generator, Mapping
@@ -101,14 +100,7 @@ class WebSocketConnection(BaseConnection):
         ws = self._ws
         return self._lost or ws is None or ws.closed or self._closer is not None
 
-    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
-        """Close this connection and wait until it is gone.
-
-        The :class:`WebSocketApp` stays alive: the session machine sees the
-        loss and reconnects (after its backoff). To stop for good, close the app.
-        """
-        self._app._expect_loss(self, logging.INFO)  # asked for: not a warning
-        self._app._close_connection(self, code, message.decode(errors="replace"))
+    async def _gone(self) -> None:
         task = self._task
         if task is not None and task is not asyncio.current_task():
             await asyncio.wait({task})
@@ -190,32 +182,21 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
         """Wait until the app is closed (in practice: forever, as in pybotters)."""
         await self._closed.wait()
 
-    async def heartbeat(self, timeout: float = 10.0) -> None:
-        """Check that the peer answers: PING the open connection and wait for its PONG.
+    async def _checkpoint(self) -> None:
+        await asyncio.sleep(0)
 
-        Waits for the app to be open first. If no PONG arrives within
-        ``timeout`` seconds the connection is closed (the session reconnects)
-        and the check starts again on the next connection. Returns once a PONG
-        was received.
-        """
-        while True:
-            await self
-            conn = self.current_ws
-            if conn is None:
-                continue
-            payload = random.getrandbits(32).to_bytes(4, "big")
-            pong: asyncio.Future[None] = self._loop.create_future()
-            self._pongs[payload] = pong
-            try:
-                conn._enqueue(OUT_PING, payload)
-                async with asyncio.timeout(timeout):
-                    await pong
-                return
-            except TimeoutError:
-                self._no_pong(conn, timeout)
-                await conn.close(code=1011, message=b"heartbeat timeout")
-            finally:
-                self._pongs.pop(payload, None)
+    async def _ping(self, conn: WebSocketConnection, payload: bytes, timeout: float) -> bool:
+        pong: asyncio.Future[None] = self._loop.create_future()
+        self._pongs[payload] = pong
+        try:
+            conn._enqueue(OUT_PING, payload)
+            async with asyncio.timeout(timeout):
+                await pong
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._pongs.pop(payload, None)
 
     async def close(self) -> None:
         """Close the app for good: close every connection, end every task and stream.
@@ -470,10 +451,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                     parsed, for_session = NOT_JSON, NOT_PARSED
                 actions = frame_received(cid, data, for_session, clock())
                 if actions is DELIVER_ONLY:
-                    if kind is _TEXT:
-                        dispatcher.text(data, conn, parsed)
-                    else:
-                        dispatcher.binary(data, conn, parsed)
+                    dispatcher.deliver(data, conn, parsed)
                 else:
                     self._feed(actions, conn, data, parsed)
             elif kind is _PING:

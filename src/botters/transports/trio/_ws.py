@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
@@ -166,14 +165,7 @@ class WebSocketConnection(BaseConnection):
         wire = self._wire
         return self._lost or self._close_requested or wire is None or wire.closing
 
-    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
-        """Close this connection and wait until it is gone.
-
-        The :class:`WebSocketApp` stays alive: the session machine sees the
-        loss and reconnects (after its backoff). To stop for good, close the app.
-        """
-        self._app._expect_loss(self, logging.INFO)  # asked for: not a warning
-        self._app._close_connection(self, code, message.decode(errors="replace"))
+    async def _gone(self) -> None:
         await self._done.wait()
 
     def _enqueue(self, kind: int, data: Any, done: _Pending | None = None) -> bool:
@@ -291,32 +283,20 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
         """Whether :meth:`close` was called (or the app stopped)."""
         return self._closing or self._done.is_set()
 
-    async def heartbeat(self, timeout: float = 10.0) -> None:
-        """Check that the peer answers: PING the open connection and wait for its PONG.
+    async def _checkpoint(self) -> None:
+        await trio.lowlevel.checkpoint()
 
-        Waits for the app to be open first. If no PONG arrives within
-        ``timeout`` seconds the connection is closed (the session reconnects)
-        and the check starts again on the next connection. Returns once a PONG
-        was received.
-        """
-        while True:
-            await self
-            conn = self.current_ws
-            if conn is None:
-                await trio.lowlevel.checkpoint()
-                continue
-            payload = random.getrandbits(32).to_bytes(4, "big")
-            pong = trio.Event()
-            self._pongs[payload] = pong
-            try:
-                conn._enqueue(OUT_PING, payload)
-                with trio.move_on_after(timeout):
-                    await pong.wait()
-                    return
-            finally:
-                self._pongs.pop(payload, None)
-            self._no_pong(conn, timeout)
-            await conn.close(code=1011, message=b"heartbeat timeout")
+    async def _ping(self, conn: WebSocketConnection, payload: bytes, timeout: float) -> bool:
+        pong = trio.Event()
+        self._pongs[payload] = pong
+        try:
+            conn._enqueue(OUT_PING, payload)
+            with trio.move_on_after(timeout):
+                await pong.wait()
+                return True
+            return False
+        finally:
+            self._pongs.pop(payload, None)
 
     async def close(self) -> None:
         """Close the app for good: close every connection, end every task and stream.
@@ -667,10 +647,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                     parsed, for_session = NOT_JSON, NOT_PARSED
                 actions = frame_received(cid, data, for_session, clock())
                 if actions is DELIVER_ONLY:
-                    if type(data) is str:
-                        dispatcher.text(data, conn, parsed)
-                    else:
-                        dispatcher.binary(data, conn, parsed)  # type: ignore[arg-type]
+                    dispatcher.deliver(data, conn, parsed)
                 else:
                     self._feed(actions, conn, data, parsed)
         except WsClosed as closed:
