@@ -24,7 +24,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from botters.protocol._errors import ConfigError
+from botters.transports._pins import parse_pins
 
 __all__ = ["PinnedResolver"]
 
@@ -41,20 +41,7 @@ class PinnedResolver:
     """
 
     def __init__(self, pins: Mapping[str, tuple[str, int | None]], *, fallback: Any = None) -> None:
-        table: dict[str, tuple[str, int | None]] = {}
-        for host, target in pins.items():
-            if not isinstance(host, str) or not (
-                isinstance(target, tuple)
-                and len(target) == 2
-                and isinstance(target[0], str)
-                and (target[1] is None or isinstance(target[1], int))
-            ):
-                raise ConfigError(
-                    "resolve= maps host names to (address, port) tuples, "
-                    f"e.g. {{'api.bitflyer.com': ('127.0.0.1', 8443)}}; got {host!r}: {target!r}"
-                )
-            table[host.lower()] = target
-        self._pins = table
+        self._pins = parse_pins(pins)
         self._fallback = fallback
         self._owns_fallback = False
 

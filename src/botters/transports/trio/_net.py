@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import select
 import ssl as _ssl
-from collections.abc import Mapping
-from typing import TypeAlias
 
 import trio
 
 from botters.protocol._errors import ConfigError
+from botters.transports._pins import Pins, parse_pins
 
 from ._errors import MAPPED, map_error
 
@@ -46,35 +45,6 @@ __all__ = [
     "parse_pins",
     "socket_of",
 ]
-
-Pins: TypeAlias = Mapping[str, tuple[str, int | None]]
-"""``resolve=``: host name -> ``(address, port)``; a port of ``None`` keeps the URL's port."""
-
-
-def parse_pins(resolve: Pins | None) -> dict[str, tuple[str, int | None]]:
-    """Validate ``resolve=`` and return it keyed by lower-case host name.
-
-    Raises:
-        ConfigError: ``resolve`` is not a mapping of names to ``(address, port)``.
-    """
-    if resolve is None:
-        return {}
-    if not isinstance(resolve, Mapping):
-        raise ConfigError("resolve= maps host names to (address, port) tuples")
-    table: dict[str, tuple[str, int | None]] = {}
-    for host, target in resolve.items():
-        if not isinstance(host, str) or not (
-            isinstance(target, tuple)
-            and len(target) == 2
-            and isinstance(target[0], str)
-            and (target[1] is None or isinstance(target[1], int))
-        ):
-            raise ConfigError(
-                "resolve= maps host names to (address, port) tuples, "
-                f"e.g. {{'api.bitflyer.com': ('127.0.0.1', 8443)}}; got {host!r}: {target!r}"
-            )
-        table[host.lower()] = target
-    return table
 
 
 def make_ssl_context(ssl: _ssl.SSLContext | bool | None) -> _ssl.SSLContext:
