@@ -1,82 +1,14 @@
 """botters on trio: ``import botters.trio`` and use ``botters.trio.Client``.
 
 The same API as :class:`botters.Client` (aiohttp), on trio with HTTP/1.1 over
-h11; see :mod:`botters.transports.trio`. Importing this module imports trio,
-h11 and ssl (``import botters`` alone does not).
+h11 and WebSockets over wsproto; see :mod:`botters.transports.trio`, which this
+module mirrors name for name. Importing it imports trio, h11 and ssl
+(``import botters`` alone does not).
 """
 
 from __future__ import annotations
 
-from botters.transports.trio import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_KEEPALIVE_EXPIRY,
-    DEFAULT_MAX_HEADER_SIZE,
-    DEFAULT_MAX_PER_HOST,
-    DEFAULT_MAX_REDIRECTS,
-    Auth,
-    Client,
-    ClientClosedError,
-    ConnectError,
-    ConnectionLostError,
-    FetchResult,
-    HandshakeError,
-    HTTPStatusError,
-    MessageStream,
-    NotJSONContent,
-    Pins,
-    QueueClosed,
-    QueueEmpty,
-    RequestContext,
-    Response,
-    ResponseHeaders,
-    TLSError,
-    TooManyRedirectsError,
-    TransportError,
-    TransportTimeoutError,
-    WebSocketApp,
-    WebSocketClosedError,
-    WebSocketConnection,
-    WebSocketQueue,
-    make_ssl_context,
-    matches,
-    open_stream,
-    parse_pins,
-    ws_connect,
-)
+from botters.transports import trio as _adapter
+from botters.transports.trio import *  # noqa: F403  (the adapter's __all__, mirrored)
 
-__all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_KEEPALIVE_EXPIRY",
-    "DEFAULT_MAX_HEADER_SIZE",
-    "DEFAULT_MAX_PER_HOST",
-    "DEFAULT_MAX_REDIRECTS",
-    "Auth",
-    "Client",
-    "ClientClosedError",
-    "ConnectError",
-    "ConnectionLostError",
-    "FetchResult",
-    "HTTPStatusError",
-    "HandshakeError",
-    "MessageStream",
-    "NotJSONContent",
-    "Pins",
-    "QueueClosed",
-    "QueueEmpty",
-    "RequestContext",
-    "Response",
-    "ResponseHeaders",
-    "TLSError",
-    "TooManyRedirectsError",
-    "TransportError",
-    "TransportTimeoutError",
-    "WebSocketApp",
-    "WebSocketClosedError",
-    "WebSocketConnection",
-    "WebSocketQueue",
-    "make_ssl_context",
-    "matches",
-    "open_stream",
-    "parse_pins",
-    "ws_connect",
-]
+__all__ = list(_adapter.__all__)
