@@ -13,7 +13,11 @@ here, and the adapters subclass it:
   actions (:meth:`BaseApp._feed`), logs what it reports (each event once, at
   its level: :mod:`._reports`), and turns user sends into the machine's frames;
 * :class:`BaseConnection` holds the ``send_*`` methods handlers and stores
-  call on ``ws``.
+  call on ``ws``, and carries out the resync requests order books give it
+  (:meth:`BaseConnection.request_resync`): a
+  :class:`~botters.protocol.store.Resubscribe` goes out as user sends on that
+  connection, a :class:`~botters.protocol.store.FetchSnapshot` is fetched
+  with the client and handed back to the store.
 
 The adapter supplies the clock (``loop.time`` / ``trio.current_time``) and
 the few operations that need its event loop: queueing a frame on a
@@ -31,11 +35,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Generic, TypeVar
+from functools import partial
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 from botters.protocol._credentials import Apis
 from botters.protocol._errors import ConfigError
-from botters.protocol._request import _split_url
+from botters.protocol._request import Request, _split_url
 from botters.protocol._ws import app_ping_for
 from botters.protocol.session import (
     DELIVER,
@@ -54,6 +59,7 @@ from botters.protocol.session import (
     SessionError,
     State,
 )
+from botters.protocol.store import FetchSnapshot, Resubscribe, ResyncRequest
 
 from ._auth import Auth
 from ._dispatch import UNPARSED, Dispatcher, Handler, HandlerKind, HandlerSpec
@@ -71,6 +77,7 @@ __all__ = [
     "SESSION_OPTIONS",
     "BaseApp",
     "BaseConnection",
+    "HttpDone",
     "initial_messages",
     "origin_of",
     "reason_text",
@@ -95,6 +102,9 @@ SESSION_OPTIONS: Final = frozenset(
     }
 )
 """``ws_connect`` keywords that configure the session machine (the rest go to the adapter)."""
+
+HttpDone: TypeAlias = Callable[[int | None, str | None, str | None], None]
+"""Called with ``(status, body text, error)`` when an adapter's HTTP request is over."""
 
 # What a connection's outbox holds, by kind (adapters may add their own after these).
 OUT_STR: Final = 0
@@ -231,6 +241,17 @@ class BaseConnection:
         """Queue ``data`` to be sent as JSON; never blocks, never raises for a closed connection."""
         self._app._user_send_nowait(self, data if isinstance(data, Mapping) else _dumps(data))
 
+    def request_resync(self, request: ResyncRequest) -> None:
+        """Carry out an order book's resync request (never blocks, never raises).
+
+        A :class:`~botters.protocol.store.Resubscribe` sends its messages on
+        this connection (signed like any send); a
+        :class:`~botters.protocol.store.FetchSnapshot` GETs its URL with the
+        client and gives the answer back to the store. If this connection is
+        gone, the request is dropped: the reconnect resyncs every book.
+        """
+        self._app._request_resync(self, request)
+
     async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
         """Close this connection and wait until it is gone.
 
@@ -319,6 +340,14 @@ class BaseApp(Generic[ConnT]):
         self._conns: dict[int, ConnT] = {}
         self._closing = False
         self._loss_levels: dict[int, int] = {}
+        self._fetching: set[tuple[str, Any]] = set()
+        self._give_clock()
+
+    def _give_clock(self) -> None:
+        # Order books time their updates and resync retries on the adapter's clock.
+        for collection in self._dispatcher.collections():
+            if collection._clock is None:
+                collection.set_clock(self._clock)
 
     def _transport_options(self, kwargs: dict[str, Any], headers: dict[str, str]) -> None:
         """Take the adapter's own ``ws_connect`` options out of ``kwargs`` (may add headers)."""
@@ -369,6 +398,7 @@ class BaseApp(Generic[ConnT]):
     def add_handler(self, handler: Handler, kind: HandlerKind = "json") -> None:
         """Add a handler at runtime (``kind``: ``"json"``, ``"str"`` or ``"bytes"``)."""
         self._dispatcher.add_handler(handler, kind)
+        self._give_clock()
 
     def remove_handler(self, handler: Handler, kind: HandlerKind | None = None) -> bool:
         """Remove a handler (from ``kind`` or from every kind); returns whether it was there."""
@@ -441,9 +471,16 @@ class BaseApp(Generic[ConnT]):
     def _close_connection(self, conn: ConnT, code: int, reason: str) -> None:
         raise NotImplementedError
 
-    def _start_http(self, action: HttpRequest) -> None:
-        """Run the machine's token request (then call :meth:`_http_done`)."""
+    def _spawn_http(self, request: Request, done: HttpDone, what: str) -> None:
+        """Send ``request`` through the client in a new task, then call ``done`` (never raises).
+
+        ``what`` names the task (``"token request"``, ``"snapshot request"``).
+        """
         raise NotImplementedError
+
+    def _start_http(self, action: HttpRequest) -> None:
+        """Run the machine's token request (then tell the machine)."""
+        self._spawn_http(action.request, partial(self._http_done, action.request_id), "token")
 
     def _after_actions(self) -> None:
         """Wake ``await app`` once the session is open; follow the machine's deadline."""
@@ -614,3 +651,41 @@ class BaseApp(Generic[ConnT]):
                 )
             return
         self._feed(actions)
+
+    # -- resync requests ----------------------------------------------------------------
+
+    def _request_resync(self, conn: BaseConnection, request: ResyncRequest) -> None:
+        if isinstance(request, Resubscribe):
+            for message in request.messages:
+                self._user_send_nowait(conn, message)
+        elif isinstance(request, FetchSnapshot):
+            if request.key in self._fetching:
+                return  # one fetch per book at a time; the store asks again if it must
+            try:
+                http = Request.build("GET", request.url)
+            except Exception as exc:
+                request.fail(f"bad snapshot URL: {reason_text(exc)}")
+                return
+            self._fetching.add(request.key)
+            self._spawn_http(http, partial(self._fetch_done, request), "snapshot")
+        else:
+            logger.warning("%s: cannot carry out %r; ignored", self._origin, request)
+
+    def _fetch_done(
+        self, request: FetchSnapshot, status: int | None, text: str | None, error: str | None
+    ) -> None:
+        self._fetching.discard(request.key)
+        try:
+            if error is not None:
+                request.fail(error)
+            elif status != 200 or text is None:
+                request.fail(f"HTTP {status}")
+            else:
+                try:
+                    body = loads(text)
+                except JSONDecodeError:
+                    request.fail(f"HTTP {status} with a body that is not JSON")
+                else:
+                    request.deliver(body)
+        except Exception:
+            logger.exception("%s: applying the snapshot for %r failed", self._origin, request.book)

@@ -19,16 +19,32 @@ from ._stream import (
     StoreStreamClosed,
     StoreStreamOverflow,
 )
+from ._sync import (
+    BookState,
+    BookStatus,
+    FetchSnapshot,
+    Link,
+    Resubscribe,
+    ResyncRequest,
+    ResyncSink,
+)
 
 __all__ = [
     "DEFAULT_STREAM_MAXSIZE",
     "AsyncLibraryNotFoundError",
+    "BookState",
+    "BookStatus",
     "DataStore",
     "DataStoreCollection",
+    "FetchSnapshot",
     "Item",
+    "Link",
     "MessageSink",
     "OrderBookStore",
     "RestResponse",
+    "Resubscribe",
+    "ResyncRequest",
+    "ResyncSink",
     "StoreChange",
     "StoreStream",
     "StoreStreamClosed",

@@ -39,11 +39,23 @@ levels by insertion age (what a plain store does past ``_MAXLEN``) would
 corrupt it. Past ``_MAXLEN`` an order book drops its *deepest* levels (the
 worst prices of its longest side) instead, reported as ``delete`` changes.
 
-Sync state. A book is *synced* once its exchange store has applied a
-snapshot for it (``_mark_synced``). :meth:`OrderBookStore.feed_interrupted`
-(through ``DataStoreCollection.feed_interrupted``) drops every level and
-marks every book unsynced, so a bot can tell "empty because we lost the feed"
-from "empty book" with :meth:`OrderBookStore.is_synced`.
+Snapshots are bulk-loaded (:meth:`OrderBookStore._load_book`): the levels are
+stored, then each side is sorted once (Timsort, linear for the already-ordered
+levels exchanges send), never inserted one sorted position at a time. A
+10,000-level side costs a few milliseconds, not the O(n²) pointer moves of
+per-level inserts.
+
+Sync state. Each book has a :class:`~._sync.BookState` (theory of operation in
+:mod:`botters.protocol.store._sync`). Exchange stores apply a snapshot with
+:meth:`OrderBookStore._load_book` and pass every diff through
+:meth:`OrderBookStore._accept`, which links it to the previous update with the
+exchange's rule (:meth:`OrderBookStore._link`) and, on a gap, drops the book
+and asks for a resync (:meth:`OrderBookStore._resync_request`, given to the
+connection). :meth:`OrderBookStore.feed_interrupted` (through
+``DataStoreCollection.feed_interrupted``) drops every level and marks every
+book unsynced, so a bot can tell "empty because we lost the feed" from "empty
+book" with :meth:`OrderBookStore.is_synced`, and how old a book is with
+:meth:`OrderBookStore.staleness`.
 """
 
 from __future__ import annotations
@@ -52,20 +64,27 @@ import heapq
 import logging
 import math
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from itertools import islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 from botters.protocol._errors import ConfigError
 
 from ._store import _MISSING, DataStore, Item, _matches, _short
+from ._sync import BookState, BookStatus, FetchSnapshot, Link, ResyncRequest
 
 __all__ = ["OrderBookStore"]
 
 logger = logging.getLogger("botters.store")
 
 _INF = math.inf
+_APPLY: Final = Link.APPLY
+_STALE: Final = Link.STALE
+_SYNCED: Final = BookState.SYNCED
+_UNSYNCED: Final = BookState.UNSYNCED
+_RESYNCING: Final = BookState.RESYNCING
 
 
 class _Side:
@@ -120,6 +139,47 @@ class _Book:
         self.bids = _Side()
 
 
+class _Sync:
+    """The sync bookkeeping of one book (see :mod:`._sync`)."""
+
+    __slots__ = (
+        "asked_at",
+        "attempts",
+        "buffer",
+        "fresh",
+        "gaps",
+        "last_update",
+        "request",
+        "resyncs",
+        "seq",
+        "stale",
+        "state",
+    )
+
+    def __init__(self) -> None:
+        self.state = _UNSYNCED
+        self.seq: Any = None
+        self.fresh = False
+        """A snapshot was applied and no diff since (Binance links its first diff differently)."""
+        self.last_update: float | None = None
+        self.asked_at: float | None = None
+        self.attempts = 0
+        self.request: ResyncRequest | None = None
+        self.buffer: deque[Any] | None = None
+        self.gaps = 0
+        self.resyncs = 0
+        self.stale = 0
+
+    def reset(self) -> None:
+        self.state = _UNSYNCED
+        self.seq = None
+        self.fresh = False
+        self.asked_at = None
+        self.attempts = 0
+        self.request = None
+        self.buffer = None
+
+
 def _book_getter(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Hashable]:
     if not fields:
         return lambda item: None
@@ -138,6 +198,17 @@ class OrderBookStore(DataStore):
         _ASKS: The side value of asks, also the ask key of :meth:`sorted`.
         _BIDS: The side value of bids, also the bid key of :meth:`sorted`.
         _KEYS: The DataStore key (usually book keys + side + price).
+        _EXCHANGE: The exchange's name, for log lines and resync requests.
+        _BUFFER_DIFFS: Keep the diffs that arrive while a book is not synced
+            (up to ``_BUFFER_MAX``) for the snapshot to replay: for exchanges
+            whose snapshot comes from REST (Binance). Exchanges that push a
+            snapshot on subscribe drop them instead.
+        RESYNC_RETRY: Seconds after a resync request before a book still
+            without a snapshot asks again (doubling each time, up to
+            ``RESYNC_RETRY_MAX``). Needs the clock adapters give the store.
+
+    Sync state per book: :meth:`is_synced`, :meth:`sync_state`,
+    :meth:`sync_status`, :meth:`staleness` (see :mod:`._sync`).
     """
 
     _TRACKED = True
@@ -148,6 +219,11 @@ class OrderBookStore(DataStore):
     _BIDS: str = "bids"
     _KEYS = ["symbol", "side", "price"]  # noqa: RUF012 - pybotters' subclassing surface
     _MAXLEN = 1_000_000
+    _EXCHANGE: str = ""
+    _BUFFER_DIFFS: bool = False
+    _BUFFER_MAX: int = 10_000
+    RESYNC_RETRY: float = 5.0
+    RESYNC_RETRY_MAX: float = 60.0
 
     def __init__(
         self,
@@ -156,7 +232,9 @@ class OrderBookStore(DataStore):
         data: Iterable[Item] | None = None,
     ) -> None:
         self._books: dict[Hashable, _Book] = {}
-        self._synced: set[Hashable] = set()
+        self._syncs: dict[Hashable, _Sync] = {}
+        self._pending: dict[tuple[str, Hashable], ResyncRequest] = {}
+        self._carrier_warned = False
         self._bookof = _book_getter(tuple(self._BOOK_KEYS))
         super().__init__(name, keys, data)
 
@@ -224,22 +302,332 @@ class OrderBookStore(DataStore):
     def is_synced(self, book: Hashable) -> bool:
         """Whether ``book`` reflects a snapshot and every diff since.
 
-        False before the first snapshot and after the feed was interrupted
-        (a reconnect) until the next snapshot: an empty, unsynced book means
-        "unknown", not "no orders".
+        False before the first snapshot, after the feed was interrupted (a
+        reconnect) and after a sequence gap, until the next snapshot: an
+        empty, unsynced book means "unknown", not "no orders".
         """
-        return book in self._synced
+        found = self._syncs.get(book)
+        return found is not None and found.state is _SYNCED
+
+    def sync_state(self, book: Hashable) -> BookState:
+        """``SYNCED``, ``RESYNCING`` (a resync was asked for) or ``UNSYNCED``."""
+        found = self._syncs.get(book)
+        return _UNSYNCED if found is None else found.state
+
+    def sync_status(self, book: Hashable) -> BookStatus:
+        """The sync bookkeeping of ``book``: state, last id, last update time, counters."""
+        found = self._syncs.get(book) or _Sync()
+        return BookStatus(
+            state=found.state,
+            seq=found.seq if found.state is _SYNCED else None,
+            last_update=found.last_update,
+            gaps=found.gaps,
+            resyncs=found.resyncs,
+            stale=found.stale,
+        )
+
+    def last_update(self, book: Hashable) -> float | None:
+        """The store's clock when ``book`` last changed or was confirmed, or ``None``.
+
+        The clock is the adapter's (``loop.time()`` / ``trio.current_time()``),
+        given to the collection when it is used as a handler; without one
+        this is ``None``.
+        """
+        found = self._syncs.get(book)
+        return None if found is None else found.last_update
+
+    def staleness(self, book: Hashable, now: float | None = None) -> float | None:
+        """Seconds since ``book`` last changed or was confirmed (``None`` if unknown).
+
+        Independent of the connection's liveness: a connection can stay up
+        while one book stops updating. ``now`` defaults to the store's clock.
+        """
+        found = self._syncs.get(book)
+        if found is None or found.last_update is None:
+            return None
+        if now is None:
+            clock = self._clock
+            if clock is None:
+                return None
+            now = clock()
+        return max(0.0, now - found.last_update)
 
     def _mark_synced(self, book: Hashable) -> None:
-        self._synced.add(book)
+        self._sync_for(book).state = _SYNCED
 
     def _mark_unsynced(self, book: Hashable) -> None:
-        self._synced.discard(book)
+        found = self._syncs.get(book)
+        if found is not None:
+            found.reset()
 
     def _feed_interrupted(self) -> None:
         """Drop every level and mark every book unsynced until its next snapshot."""
-        self._synced.clear()
+        for found in self._syncs.values():
+            found.reset()
+        self._pending.clear()
         self._clear()
+
+    # ------------------------------------------------------------------ sync
+
+    def _sync_for(self, book: Hashable) -> _Sync:
+        found = self._syncs.get(book)
+        if found is None:
+            found = self._syncs[book] = _Sync()
+        return found
+
+    def _link(self, sync: _Sync, ids: Any) -> tuple[Link, Any]:
+        """How the diff with exchange ids ``ids`` follows the book's last update.
+
+        Returns the verdict and the book's new last id when it applies.
+        ``sync.seq`` is the last id applied (the snapshot's right after one,
+        with ``sync.fresh`` set). The default links everything: an exchange
+        without sequence numbers (bitFlyer) cannot detect a gap.
+        """
+        return _APPLY, ids
+
+    def _resync_request(self, book: Hashable, reason: str) -> ResyncRequest | None:
+        """What would bring a fresh snapshot of ``book`` (``None``: nothing can)."""
+        return None
+
+    def _accept(self, book: Hashable, ids: Any, ws: Any, diff: Any = None) -> bool:
+        """Whether the diff with exchange ids ``ids`` must be applied to ``book`` now.
+
+        The gate every diff passes through. For a synced book it links the
+        diff (:meth:`_link`): the next one is accepted (and the book's last id
+        and update time move on); a stale one is skipped; a gap drops the
+        book and asks for a resync on ``ws``. For a book that is not synced
+        the diff is buffered (``_BUFFER_DIFFS``, ``diff`` is kept) or
+        dropped, and a resync is asked for if none is outstanding (or the
+        last one is overdue).
+        """
+        found = self._syncs.get(book)
+        if found is not None and found.state is _SYNCED:
+            verdict, seq = self._link(found, ids)
+            if verdict is _APPLY:
+                found.seq = seq
+                found.fresh = False
+                clock = self._clock
+                if clock is not None:
+                    found.last_update = clock()
+                return True
+            if verdict is _STALE:
+                found.stale += 1
+                logger.debug(
+                    "%s: %r: skipped a stale diff %r (book at %r)", self, book, ids, found.seq
+                )
+                return False
+            self._resync(book, f"sequence gap: {ids!r} does not follow {found.seq!r}", ws, gap=True)
+            return False
+        if found is None:
+            found = self._sync_for(book)
+        if self._BUFFER_DIFFS and diff is not None:
+            buffer = found.buffer
+            if buffer is None:
+                buffer = found.buffer = deque(maxlen=self._BUFFER_MAX)
+            buffer.append(diff)
+        if found.state is _UNSYNCED:
+            self._resync(book, "a diff arrived for a book without a snapshot", ws, gap=False)
+        elif self._retry_due(found):
+            self._resync(book, f"no snapshot {self._retry_delay(found):g} s after asking", ws)
+        return False
+
+    def _touch(self, book: Hashable) -> None:
+        """``book`` was confirmed unchanged (an exchange heartbeat): it is not stale."""
+        found = self._syncs.get(book)
+        clock = self._clock
+        if found is not None and clock is not None:
+            found.last_update = clock()
+
+    def _resync(self, book: Hashable, reason: str, ws: Any, *, gap: bool = False) -> None:
+        """Drop ``book``, mark it resyncing and ask for a fresh snapshot (one log line)."""
+        found = self._sync_for(book)
+        dropped = self._drop_book(book)
+        found.state = _RESYNCING
+        found.seq = None
+        found.fresh = False
+        if gap:
+            found.gaps += 1
+        found.resyncs += 1
+        found.attempts += 1
+        clock = self._clock
+        found.asked_at = None if clock is None else clock()
+        request = self._resync_request(book, reason)
+        found.request = request
+        label = f"{self._EXCHANGE} {self.name}" if self._EXCHANGE else repr(self)
+        if request is None:
+            logger.warning("%s %r: %s; book dropped until the next snapshot", label, book, reason)
+        else:
+            logger.warning(
+                "%s %r: %s; book dropped, resync requested (%s)",
+                label,
+                book,
+                reason,
+                type(request).__name__,
+            )
+            self._give(request, ws)
+        if dropped and self._waiters:
+            self._set()
+
+    def _retry_delay(self, found: _Sync) -> float:
+        delay = self.RESYNC_RETRY * 2.0 ** max(found.attempts - 1, 0)
+        return min(delay, self.RESYNC_RETRY_MAX)
+
+    def _retry_due(self, found: _Sync) -> bool:
+        clock = self._clock
+        if clock is None or found.asked_at is None:
+            return False
+        return clock() - found.asked_at >= self._retry_delay(found)
+
+    def _give(self, request: ResyncRequest, ws: Any) -> None:
+        # To the connection when it can carry requests, else kept for take_resync_requests().
+        carrier = getattr(ws, "request_resync", None) if ws is not None else None
+        if carrier is not None:
+            try:
+                carrier(request)
+            except Exception:
+                logger.exception("%r: the connection failed to take %r", self, request)
+            else:
+                return
+        self._pending[request.key] = request
+        if ws is not None and not self._carrier_warned:
+            self._carrier_warned = True
+            logger.warning(
+                "%r: the ws passed to onmessage cannot carry resync requests "
+                "(no request_resync()); they are kept for take_resync_requests()",
+                self,
+            )
+
+    def _take_requests(self) -> list[ResyncRequest]:
+        """The resync requests no connection carried, oldest first (removed from the store)."""
+        taken = list(self._pending.values())
+        self._pending.clear()
+        return taken
+
+    def _fetched(self, request: FetchSnapshot, data: Any) -> None:
+        """The answer to a :class:`FetchSnapshot` this store gave out (REST-snapshot exchanges)."""
+        logger.warning("%r: cannot apply a fetched snapshot for %r; ignored", self, request.book)
+
+    def _fetch_failed(self, request: FetchSnapshot, reason: str) -> None:
+        found = self._syncs.get(request.book)
+        if found is None or found.request is not request:
+            return  # superseded (a newer request, or the feed was interrupted)
+        logger.warning(
+            "%s %r: snapshot request failed (%s); asking again in %g s",
+            self._EXCHANGE or repr(self),
+            request.book,
+            reason,
+            self._retry_delay(found),
+        )
+
+    def _is_current(self, request: ResyncRequest) -> bool:
+        """Whether ``request`` is the one ``request.book`` is still waiting for."""
+        found = self._syncs.get(request.book)
+        return found is not None and found.state is not _SYNCED and found.request is request
+
+    def _take_buffer(self, book: Hashable) -> list[Any]:
+        """The diffs buffered while ``book`` was not synced, oldest first (and forget them)."""
+        found = self._syncs.get(book)
+        if found is None or not found.buffer:
+            return []
+        buffered = list(found.buffer)
+        found.buffer = None
+        return buffered
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _load_book(self, book: Hashable, items: Iterable[Item], *, seq: Any = None) -> bool:
+        """Replace ``book`` by the levels ``items`` (a snapshot) and mark it synced at ``seq``.
+
+        ``items`` are complete level dicts in the order the exchange store
+        wants them stored (first-insert order, what ``find()`` lists). Each
+        side is sorted once after all levels are stored: O(n log n) at worst
+        and linear for the already-sorted levels exchanges send. A level
+        without a usable side or finite price is refused with a log line; a
+        price listed twice keeps its first position and its last content.
+        Emits the deletes of the old levels and an insert per new level;
+        wakes waiters. Returns whether anything changed.
+        """
+        changed = self._drop_book(book) > 0
+        found = self._book_for(book)
+        side_key = self._SIDE_KEY
+        price_key = self._PRICE_KEY
+        asks_name = self._ASKS
+        bids_name = self._BIDS
+        keyof = self._keyof
+        index = self._index
+        data = self._data
+        uid = self._next_id
+        asks: list[tuple[float, Item]] = []
+        bids: list[tuple[float, Item]] = []
+        inserted: list[Item] = []
+        for item in items:
+            try:
+                side = item[side_key]
+                price = float(item[price_key])
+                key = keyof(item)
+                old = index.get(key)
+            except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+                self._bad_snapshot_level(item)
+                continue
+            if side == bids_name:
+                pairs, sortkey = bids, price
+            elif side == asks_name:
+                pairs, sortkey = asks, -price
+            else:
+                self._bad_snapshot_level(item)
+                continue
+            if not -_INF < price < _INF:
+                self._bad_snapshot_level(item)
+                continue
+            if old is None:
+                index[key] = uid
+                data[uid] = item
+                uid += 1
+                pairs.append((sortkey, item))
+            else:  # the same key twice in one snapshot: the later level wins, in place
+                replaced = data[old]
+                data[old] = item
+                for i, (_, level) in enumerate(pairs):
+                    if level is replaced:
+                        pairs[i] = (sortkey, item)
+                        break
+                else:  # a level of this key outside the book (edited in place): re-link it
+                    self._track_remove(replaced)
+                    pairs.append((sortkey, item))
+            inserted.append(item)
+        self._next_id = uid
+        for side_list, pairs in ((found.asks, asks), (found.bids, bids)):
+            if not pairs:
+                continue
+            # Equal prices list best-first in insertion order (as Side.add keeps
+            # them): reversed, a stable sort puts the later of equals first.
+            pairs.reverse()
+            pairs.sort(key=itemgetter(0))
+            side_list.keys = [k for k, _ in pairs]
+            side_list.items = [v for _, v in pairs]
+        if inserted:
+            changed = True
+            if self._streams:
+                for item in inserted:
+                    self._emit("insert", None, item)
+            if len(data) > self._MAXLEN:
+                self._trim()
+        sync = self._sync_for(book)
+        sync.state = _SYNCED
+        sync.seq = seq
+        sync.fresh = True
+        sync.attempts = 0
+        sync.asked_at = None
+        sync.request = None
+        clock = self._clock
+        if clock is not None:
+            sync.last_update = clock()
+        if self._pending:
+            for key in [k for k, r in self._pending.items() if r.book == book]:
+                del self._pending[key]
+        if changed and self._waiters:
+            self._set()
+        return changed
 
     # ------------------------------------------------------------------ fast primitives
 
@@ -381,6 +769,10 @@ class OrderBookStore(DataStore):
             self._BIDS,
             _short.repr(item),
         )
+
+    def _bad_snapshot_level(self, item: Any) -> None:
+        """A snapshot level :meth:`_load_book` refused (exchange stores word their own line)."""
+        self._refuse("_load_book", item)
 
     def _track_add(self, item: Item) -> bool:
         where = self._sort_key(item, True)

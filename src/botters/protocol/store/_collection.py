@@ -21,7 +21,15 @@ has nobody to talk to.
 Resynchronising. After a reconnect the session calls
 :meth:`DataStoreCollection.feed_interrupted`; each store decides what "I may
 have missed messages" means for it (order books drop their levels and report
-themselves unsynced until a fresh snapshot).
+themselves unsynced until a fresh snapshot). An order book that finds a gap in
+the exchange's sequence asks for a resync through the ``ws`` it was given
+(:class:`~botters.protocol.store.ResyncSink`); requests no connection could
+carry wait in :meth:`DataStoreCollection.take_resync_requests`.
+
+Time. Stores never read a clock. The adapters give each collection they feed
+their own monotonic clock (:meth:`DataStoreCollection.set_clock`): order books
+use it to time their updates (``staleness()``) and resync retries; replays and
+tests can give a fake one.
 
 Initial data. :meth:`DataStoreCollection.initialize` takes REST responses in
 whatever form the caller has them: awaitables from either adapter (or from
@@ -34,7 +42,7 @@ from __future__ import annotations
 import inspect
 import logging
 import reprlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit
@@ -43,6 +51,7 @@ from botters.protocol._errors import ConfigError
 
 from ._async import Waiter, gather_settled, new_waiter
 from ._store import DataStore, Item
+from ._sync import ResyncRequest
 
 __all__ = ["DataStoreCollection", "MessageSink", "RestResponse"]
 
@@ -111,6 +120,7 @@ class DataStoreCollection:
     def __init__(self) -> None:
         self._stores: dict[str, DataStore] = {}
         self._waiters: list[Waiter] = []
+        self._clock: Callable[[], float] | None = None
         self._init()
 
     def _init(self) -> None:
@@ -146,6 +156,8 @@ class DataStoreCollection:
     ) -> DataStore:
         """Create the store ``name`` (replacing any store of that name) and return it."""
         store = datastore_class(name, keys=keys, data=data)
+        if self._clock is not None:
+            store._clock = self._clock
         self._stores[name] = store
         return store
 
@@ -213,6 +225,36 @@ class DataStoreCollection:
             self._waiters = []
             for waiter in waiters:
                 waiter.set()
+
+    def set_clock(self, clock: Callable[[], float] | None) -> None:
+        """Give the stores a monotonic clock (seconds), e.g. ``loop.time``.
+
+        Both adapters call this with their own clock when the collection is
+        a handler of a ``WebSocketApp``; call it yourself when feeding
+        ``onmessage`` by other means (a replay: a clock returning the recorded
+        receive times). Order books then report ``staleness()`` and retry an
+        unanswered resync request.
+        """
+        self._clock = clock
+        for store in self._stores.values():
+            store._clock = clock
+
+    def take_resync_requests(self) -> list[ResyncRequest]:
+        """Resync requests that no connection carried, and forget them.
+
+        Order books give their requests to the ``ws`` their messages came
+        with; when it cannot carry them (``ws=None``, or a ``ws`` without
+        ``request_resync()``) they wait here. Carry each out (send a
+        :class:`~botters.protocol.store.Resubscribe`'s messages, fetch a
+        :class:`~botters.protocol.store.FetchSnapshot`'s URL and
+        ``deliver()`` it) to bring the books back in sync.
+        """
+        taken: list[ResyncRequest] = []
+        for store in self._stores.values():
+            take = getattr(store, "_take_requests", None)
+            if take is not None:
+                taken.extend(take())
+        return taken
 
     # ------------------------------------------------------------------ initial data
 

@@ -116,6 +116,9 @@ class DataStore:
     # True in subclasses that keep a secondary index (order books); plain
     # stores skip the hook calls entirely.
     _TRACKED: bool = False
+    # The adapter's monotonic clock (DataStoreCollection.set_clock): how order
+    # books time their updates and resync retries. The core never reads a clock.
+    _clock: Callable[[], float] | None = None
 
     def __init__(
         self,
@@ -198,6 +201,59 @@ class DataStore:
         if not query:
             return dict(self._data)
         return {uid: item for uid, item in self._data.items() if _matches(item, query)}
+
+    def _sorted(
+        self,
+        item_key: str,
+        item_asc_key: str,
+        item_desc_key: str,
+        sort_key: str,
+        query: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> dict[str, list[Item]]:
+        """Pybotters' generic order-book view, for custom stores written against it.
+
+        Items matching ``query`` are split by their ``item_key`` field: those
+        equal to ``item_asc_key`` (asks) sorted by ``float(item[sort_key])``
+        ascending, those equal to ``item_desc_key`` (bids) descending (stable:
+        equal prices keep store order), each side cut to ``limit``. Returns
+        ``{item_asc_key: [...], item_desc_key: [...]}``. This sorts on every
+        call; :class:`~botters.protocol.store.OrderBookStore` keeps its sides
+        sorted instead. An item with another side or a price that is not a
+        number is skipped with a log line (pybotters raises).
+        """
+        asks: list[tuple[float, Item]] = []
+        bids: list[tuple[float, Item]] = []
+        skipped = 0
+        for item in self.find(query):
+            side = item.get(item_key, _MISSING)
+            if side == item_asc_key:
+                out = asks
+            elif side == item_desc_key:
+                out = bids
+            else:
+                skipped += 1
+                continue
+            try:
+                out.append((float(item[sort_key]), item))
+            except (KeyError, TypeError, ValueError):
+                skipped += 1
+        if skipped:
+            logger.warning(
+                "%r: _sorted skipped %d item(s) without a %r of %r/%r and a numeric %r",
+                self,
+                skipped,
+                item_key,
+                item_asc_key,
+                item_desc_key,
+                sort_key,
+            )
+        asks.sort(key=itemgetter(0))
+        bids.sort(key=itemgetter(0), reverse=True)
+        return {
+            item_asc_key: [item for _, item in asks[:limit]],
+            item_desc_key: [item for _, item in bids[:limit]],
+        }
 
     # ------------------------------------------------------------------ mutation
 

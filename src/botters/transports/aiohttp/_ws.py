@@ -46,7 +46,7 @@ import yarl
 
 from botters.protocol._registry import sign_request
 from botters.protocol._request import Request
-from botters.protocol.session import DELIVER_ONLY, NOT_PARSED, HttpRequest, OpenConnection
+from botters.protocol.session import DELIVER_ONLY, NOT_PARSED, OpenConnection
 from botters.transports._auth import Auth
 from botters.transports._dispatch import NOT_JSON, UNPARSED
 from botters.transports._errors import WebSocketClosedError
@@ -57,6 +57,7 @@ from botters.transports._wsapp import (
     OUT_STR,
     BaseApp,
     BaseConnection,
+    HttpDone,
 )
 
 from ._errors import MAPPED, map_error
@@ -244,8 +245,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
         if not task.cancelled() and task.exception() is not None:
             logger.error("%s: internal task failed", self._origin, exc_info=task.exception())
 
-    def _start_http(self, action: HttpRequest) -> None:
-        self._spawn(self._run_http(action.request_id, action.request))
+    def _spawn_http(self, request: Request, done: HttpDone, what: str) -> None:
+        self._spawn(self._run_http(request, done))
 
     def _after_actions(self) -> None:
         if self._open_waiters and self._session.current is not None:
@@ -306,7 +307,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                 logger.exception("%s: timer step failed", self._origin)
                 await asyncio.sleep(1.0)  # a bug must not become a busy loop
 
-    async def _run_http(self, request_id: int, request: Request) -> None:
+    async def _run_http(self, request: Request, done: HttpDone) -> None:
         status: int | None = None
         text: str | None = None
         error: str | None = None
@@ -320,7 +321,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
             error = str(map_error(exc))
         except Exception as exc:
             error = self._http_error(exc)
-        self._http_done(request_id, status, text, error)
+        done(status, text, error)
 
     async def _run_writer(
         self, conn: WebSocketConnection, ws: aiohttp.ClientWebSocketResponse

@@ -68,7 +68,6 @@ from botters.protocol._request import Request, _split_url
 from botters.protocol.session import (
     DELIVER_ONLY,
     NOT_PARSED,
-    HttpRequest,
     OpenConnection,
     State,
 )
@@ -83,6 +82,7 @@ from botters.transports._wsapp import (
     OUT_STR,
     BaseApp,
     BaseConnection,
+    HttpDone,
 )
 
 from ._net import make_ssl_context, open_stream
@@ -375,13 +375,9 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
 
     # -- executing the machine's actions --------------------------------------------------
 
-    def _start_http(self, action: HttpRequest) -> None:
-        self._spawn(
-            self._run_http,
-            action.request_id,
-            action.request,
-            name=f"botters ws token request {self._origin}",
-        )
+    def _spawn_http(self, request: Request, done: HttpDone, what: str) -> None:
+        if not self._spawn(self._run_http, request, done, name=f"botters ws {what} {self._origin}"):
+            done(None, None, "the WebSocketApp is closing")
 
     def _after_actions(self) -> None:
         if self._open_waiters and self._session.current is not None:
@@ -451,7 +447,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                 logger.exception("%s: timer step failed", self._origin)
                 await trio.sleep(1.0)  # a bug must not become a busy loop
 
-    async def _run_http(self, request_id: int, request: Request) -> None:
+    async def _run_http(self, request: Request, done: HttpDone) -> None:
         status: int | None = None
         text: str | None = None
         error: str | None = None
@@ -462,7 +458,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
             error = f"no answer within {self._http_timeout} s"
         except Exception as exc:
             error = self._http_error(exc)
-        self._http_done(request_id, status, text, error)
+        done(status, text, error)
 
     async def _http(self, request: Request) -> tuple[int, str]:
         """Send the machine's (unsigned) request through the client, which signs it."""

@@ -139,19 +139,46 @@ class Board(OrderBookStore):
         if not isinstance(message, dict):
             logger.warning("bitFlyer board snapshot %s: not an object, skipped", product_code)
             return
-        dropped = self._drop_book(product_code)
-        changed = self._apply(product_code, message)
-        self._mark_synced(product_code)
-        if (dropped or changed) and self._waiters:
+        # The snapshot is read as a diff onto an empty book would be (a price
+        # listed twice keeps its first position and last size; size 0 removes
+        # it), then loaded in bulk.
+        sizes: dict[tuple[str, Any], Any] = {}
+        for side in ("asks", "bids"):
+            entries = message.get(side)
+            if not entries:
+                continue
+            if not isinstance(entries, list):
+                self._bad_level(product_code, side, entries)
+                continue
+            for level in entries:
+                try:
+                    key = (side, level["price"])
+                    size = level["size"]
+                    if size:
+                        sizes[key] = size
+                    else:
+                        sizes.pop(key, None)
+                except (KeyError, TypeError):
+                    self._bad_level(product_code, side, level)
+        levels = [
+            {"product_code": product_code, "side": side, "price": price, "size": size}
+            for (side, price), size in sizes.items()
+        ]
+        changed = self._load_book(product_code, levels)
+        if self._prune(product_code, message) and not changed and self._waiters:
             self._set()
 
     def _ondiff(self, product_code: str, message: Any) -> None:
-        if product_code not in self._synced:
+        # bitFlyer has no sequence numbers: nothing to link, no gap to find.
+        # Diffs before the first snapshot are normal (the channels answer in
+        # any order) and have nothing to apply to.
+        if not self.is_synced(product_code):
             logger.debug("bitFlyer board %s: diff before snapshot, ignored", product_code)
             return
         if not isinstance(message, dict):
             logger.warning("bitFlyer board %s: diff is not an object, skipped", product_code)
             return
+        self._touch(product_code)
         if self._apply(product_code, message) and self._waiters:
             self._set()
 
@@ -196,6 +223,12 @@ class Board(OrderBookStore):
                     )
                     if self._drop_level(side, (product_code, side_name, price), key, source):
                         changed = True
+        return self._prune(product_code, message) or changed
+
+    def _prune(self, product_code: str, message: Mapping[str, Any]) -> bool:
+        """Record ``mid_price`` and drop the levels it has crossed; whether any was dropped."""
+        book = self._book_for(product_code)
+        changed = False
         mid = message.get("mid_price")
         try:
             bound = float(mid)  # type: ignore[arg-type]
@@ -218,6 +251,9 @@ class Board(OrderBookStore):
                 _short.repr(mid),
             )
         return changed
+
+    def _bad_snapshot_level(self, item: Any) -> None:
+        self._bad_level(item.get("product_code"), item.get("side"), item)
 
     def _bad_level(self, product_code: str, side: str, level: Any) -> None:
         logger.warning(
