@@ -9,7 +9,13 @@ top of the book would. Books hold 100, 1,000 and 10,000 levels per side.
 Goals (issue 3): >= 100x pybotters at 1,000 levels per side, and botters'
 messages/s at 10,000 levels within 2x of its rate at 100 levels.
 
-    python bench/board.py          # needs the [bench] extra for the pybotters column
+Snapshots (issue 8): applying one full board snapshot (replacing a book of the
+same depth, as a resync does) at 1,000 and 10,000 levels per side: >= 10x
+pybotters at 10,000, and botters' cost per level flat from 1,000 to 10,000
+(bulk load: one sort per side, never one sorted insert per level).
+
+    python bench/board.py              # needs the [bench] extra for the pybotters column
+    python bench/board.py --snapshots  # only the snapshot table
 """
 
 from __future__ import annotations
@@ -161,6 +167,92 @@ def bench_pybotters(
     return best_per_call(setup, run, PYBOTTERS_ROUNDS) / len(stream)
 
 
+SNAPSHOT_DEPTHS = (1_000, 10_000)
+SNAPSHOT_ROUNDS = 15
+
+
+def bench_snapshot_botters(snapshot: dict[str, Any]) -> float:
+    """Best seconds to apply ``snapshot`` onto a book already holding one of that depth."""
+
+    def setup() -> tuple[bitFlyerDataStore, dict[str, Any]]:
+        store = bitFlyerDataStore()
+        store.onmessage(copies([snapshot])[0])
+        return store, copies([snapshot])[0]
+
+    def run(state: tuple[bitFlyerDataStore, dict[str, Any]]) -> None:
+        store, msg = state
+        store.onmessage(msg)
+
+    return best_per_call(setup, run, SNAPSHOT_ROUNDS)
+
+
+def bench_snapshot_pybotters(snapshot: dict[str, Any]) -> float:
+    """The same for pybotters (its ws stub lets it apply the snapshot)."""
+    import pybotters
+    import pybotters.ws
+
+    class _WS(pybotters.ws.ClientWebSocketResponse):  # type: ignore[misc]
+        def __init__(self) -> None:
+            pass
+
+        async def send_json(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    best = float("inf")
+    for _ in range(3):
+        store = pybotters.bitFlyerDataStore()
+        first, msg = copies([snapshot, snapshot])
+        in_event_loop(lambda store=store, first=first: store.onmessage(first, _WS()))
+        elapsed: list[float] = []
+
+        def timed(store: Any = store, msg: Any = msg) -> None:
+            import gc
+            import time
+
+            gc.collect()
+            t0 = time.perf_counter()
+            store.onmessage(msg, _WS())
+            elapsed.append(time.perf_counter() - t0)
+
+        in_event_loop(timed)
+        best = min(best, elapsed[0])
+    return best
+
+
+def snapshot_rows(have_pybotters: bool) -> list[tuple[int, float, float | None]]:
+    rows: list[tuple[int, float, float | None]] = []
+    for depth in SNAPSHOT_DEPTHS:
+        snapshot, _ = make_stream(depth, 0, seed=5)
+        ours = bench_snapshot_botters(snapshot)
+        theirs = bench_snapshot_pybotters(snapshot) if have_pybotters else None
+        rows.append((depth, ours, theirs))
+    return rows
+
+
+def print_snapshots(rows: list[tuple[int, float, float | None]]) -> None:
+    print(f"\nbitFlyer board: apply one snapshot over a book of the same depth, best of runs")
+    print(
+        f"{'levels/side':>12} {'botters':>10} {'per level':>10} "
+        f"{'pybotters':>10} {'per level':>10} {'ratio':>7}"
+    )
+    for depth, ours, theirs in rows:
+        line = f"{depth:>12,} {ours * 1e3:>8.2f}ms {ours / (2 * depth) * 1e9:>8.0f}ns"
+        if theirs is not None:
+            line += (
+                f" {theirs * 1e3:>8.2f}ms {theirs / (2 * depth) * 1e9:>8.0f}ns"
+                f" {theirs / ours:>6.1f}x"
+            )
+        print(line)
+    by_depth = {depth: (ours, theirs) for depth, ours, theirs in rows}
+    ours_flat = (by_depth[10_000][0] / 10_000) / (by_depth[1_000][0] / 1_000)
+    print(f"botters: cost per level at 10,000 vs 1,000 levels/side: {ours_flat:.2f}x (goal: flat)")
+    theirs_10k = by_depth[10_000][1]
+    if theirs_10k is not None:
+        ratio = theirs_10k / by_depth[10_000][0]
+        verdict = "OK" if ratio >= 10 else "MISSED"
+        print(f"botters vs pybotters on a 10,000-level snapshot: {ratio:.1f}x (goal >= 10x) {verdict}")
+
+
 def check_same_result(depth: int) -> None:
     """Both libraries must end with the same top of book, or the timing means nothing."""
     try:
@@ -203,6 +295,9 @@ def main() -> None:
         have_pybotters = False
         print("pybotters not installed: pip install -e '.[bench]' for the reference column")
     check_same_result(100)
+    if "--snapshots" in sys.argv:
+        print_snapshots(snapshot_rows(have_pybotters))
+        return
 
     rows: list[tuple[int, float, float | None]] = []
     for depth in DEPTHS:
@@ -243,6 +338,7 @@ def main() -> None:
         ratio = by_depth[1_000][1] / by_depth[1_000][0]  # type: ignore[operator]
         print(f"pybotters: 10,000 vs 100 levels per side: {theirs_flat:.1f}x the time per message")
         print(f"botters vs pybotters at 1,000 levels per side: {ratio:.0f}x (goal >= 100x)")
+    print_snapshots(snapshot_rows(have_pybotters))
 
 
 if __name__ == "__main__":

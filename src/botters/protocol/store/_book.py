@@ -63,6 +63,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import operator
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -549,68 +550,35 @@ class OrderBookStore(DataStore):
         """
         changed = self._drop_book(book) > 0
         found = self._book_for(book)
-        side_key = self._SIDE_KEY
-        price_key = self._PRICE_KEY
-        asks_name = self._ASKS
-        bids_name = self._BIDS
-        keyof = self._keyof
-        index = self._index
-        data = self._data
-        uid = self._next_id
-        asks: list[tuple[float, Item]] = []
-        bids: list[tuple[float, Item]] = []
-        inserted: list[Item] = []
-        for item in items:
-            try:
-                side = item[side_key]
-                price = float(item[price_key])
-                key = keyof(item)
-                old = index.get(key)
-            except (KeyError, TypeError, ValueError, IndexError, OverflowError):
-                self._bad_snapshot_level(item)
+        if not isinstance(items, list):
+            items = list(items)
+        filled = self._fill_fast(items)
+        if filled is None:
+            filled = self._fill_careful(items)
+        ask_keys, ask_items, bid_keys, bid_items = filled
+        for side_list, keys, levels in (
+            (found.asks, ask_keys, ask_items),
+            (found.bids, bid_keys, bid_items),
+        ):
+            if not keys:
                 continue
-            if side == bids_name:
-                pairs, sortkey = bids, price
-            elif side == asks_name:
-                pairs, sortkey = asks, -price
+            # Stored ascending, best last; equal prices best-first in insertion
+            # order (as _Side.add keeps them). Exchanges send each side best
+            # first, so reversing is usually all it takes.
+            if all(map(operator.ge, keys, islice(keys, 1, None))):
+                keys.reverse()
+                levels.reverse()
             else:
-                self._bad_snapshot_level(item)
-                continue
-            if not -_INF < price < _INF:
-                self._bad_snapshot_level(item)
-                continue
-            if old is None:
-                index[key] = uid
-                data[uid] = item
-                uid += 1
-                pairs.append((sortkey, item))
-            else:  # the same key twice in one snapshot: the later level wins, in place
-                replaced = data[old]
-                data[old] = item
-                for i, (_, level) in enumerate(pairs):
-                    if level is replaced:
-                        pairs[i] = (sortkey, item)
-                        break
-                else:  # a level of this key outside the book (edited in place): re-link it
-                    self._track_remove(replaced)
-                    pairs.append((sortkey, item))
-            inserted.append(item)
-        self._next_id = uid
-        for side_list, pairs in ((found.asks, asks), (found.bids, bids)):
-            if not pairs:
-                continue
-            # Equal prices list best-first in insertion order (as Side.add keeps
-            # them): reversed, a stable sort puts the later of equals first.
-            pairs.reverse()
-            pairs.sort(key=itemgetter(0))
-            side_list.keys = [k for k, _ in pairs]
-            side_list.items = [v for _, v in pairs]
-        if inserted:
+                pairs = list(zip(keys, levels, strict=True))
+                pairs.reverse()
+                pairs.sort(key=itemgetter(0))  # stable: the later of equals first
+                keys = [k for k, _ in pairs]
+                levels = [v for _, v in pairs]
+            side_list.keys = keys
+            side_list.items = levels
+        if ask_items or bid_items:
             changed = True
-            if self._streams:
-                for item in inserted:
-                    self._emit("insert", None, item)
-            if len(data) > self._MAXLEN:
+            if len(self._data) > self._MAXLEN:
                 self._trim()
         sync = self._sync_for(book)
         sync.state = _SYNCED
@@ -717,6 +685,15 @@ class OrderBookStore(DataStore):
             return 0
         index = self._index
         data = self._data
+        count = len(found.asks.items) + len(found.bids.items)
+        if count and count == len(data) and not self._streams:
+            # The store holds this book only (the usual case): drop it wholesale.
+            index.clear()
+            data.clear()
+            self._head = self._next_id
+            found.asks = _Side()
+            found.bids = _Side()
+            return count
         keyof = self._keyof
         out: list[tuple[int, Item]] | None = [] if self._streams else None
         count = 0
@@ -769,6 +746,118 @@ class OrderBookStore(DataStore):
             self._BIDS,
             _short.repr(item),
         )
+
+    def _fill_fast(
+        self, items: list[Item]
+    ) -> tuple[list[float], list[Item], list[float], list[Item]] | None:
+        """Store a well-formed snapshot's levels with C-speed bulk operations, or return None.
+
+        Well-formed: every level has its side and a finite price, the levels
+        of each side are listed together, and no key is listed twice or
+        already stored. Checks come first and nothing is stored unless all
+        pass; anything else takes :meth:`_fill_careful`.
+        """
+        n = len(items)
+        if not n:
+            return [], [], [], []
+        try:
+            sides = list(map(itemgetter(self._SIDE_KEY), items))
+            prices = list(map(float, map(itemgetter(self._PRICE_KEY), items)))
+            keys = list(map(self._keyof, items))
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+            return None
+        asks_name = self._ASKS
+        first = sides[0]
+        if first not in (asks_name, self._BIDS):
+            return None
+        split = sides.count(first)
+        other = self._BIDS if first == asks_name else asks_name
+        if sides[:split].count(first) != split or sides[split:].count(other) != n - split:
+            return None  # a side's levels are interleaved, or a side is unknown
+        if not all(map(math.isfinite, prices)):
+            return None
+        before = len(self._index)
+        index = self._index
+        uid = self._next_id
+        ids = range(uid, uid + n)
+        try:
+            if index and not index.keys().isdisjoint(keys):
+                return None  # a level of another book has the same key
+            index.update(zip(keys, ids, strict=True))
+        except TypeError:  # an unhashable key field (nothing was stored)
+            return None
+        if len(index) != before + n:  # a key listed twice: undo (none existed before)
+            for key in keys:
+                index.pop(key, None)
+            return None
+        self._data.update(zip(ids, items, strict=True))
+        self._next_id = uid + n
+        if self._streams:
+            for item in items:
+                self._emit("insert", None, item)
+        head, tail = prices[:split], prices[split:]
+        if first == asks_name:
+            return [-p for p in head], items[:split], tail, items[split:]
+        return [-p for p in tail], items[split:], head, items[:split]
+
+    def _fill_careful(
+        self, items: list[Item]
+    ) -> tuple[list[float], list[Item], list[float], list[Item]]:
+        """Store a snapshot's levels one by one: log bad levels, let later duplicates win."""
+        side_key = self._SIDE_KEY
+        price_key = self._PRICE_KEY
+        asks_name = self._ASKS
+        bids_name = self._BIDS
+        keyof = self._keyof
+        index = self._index
+        data = self._data
+        uid = self._next_id
+        # Per side, the sort keys and levels in arrival order.
+        ask_keys: list[float] = []
+        ask_items: list[Item] = []
+        bid_keys: list[float] = []
+        bid_items: list[Item] = []
+        watched = bool(self._streams)
+        for item in items:
+            try:
+                side = item[side_key]
+                price = float(item[price_key])
+                key = keyof(item)
+                old = index.get(key)
+            except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+                self._bad_snapshot_level(item)
+                continue
+            if side == bids_name:
+                keys, levels, sortkey = bid_keys, bid_items, price
+            elif side == asks_name:
+                keys, levels, sortkey = ask_keys, ask_items, -price
+            else:
+                self._bad_snapshot_level(item)
+                continue
+            if not -_INF < price < _INF:
+                self._bad_snapshot_level(item)
+                continue
+            if old is None:
+                index[key] = uid
+                data[uid] = item
+                uid += 1
+                keys.append(sortkey)
+                levels.append(item)
+            else:  # the same key twice in one snapshot: the later level wins, in place
+                stale = data[old]
+                data[old] = item
+                for i, level in enumerate(levels):
+                    if level is stale:
+                        levels[i] = item
+                        break
+                else:  # a level of this key outside the book (edited in place): take it over
+                    self._track_remove(stale)
+                    keys.append(sortkey)
+                    levels.append(item)
+            if watched:
+                self._emit("insert", None, item)
+        self._next_id = uid
+        return ask_keys, ask_items, bid_keys, bid_items
 
     def _bad_snapshot_level(self, item: Any) -> None:
         """A snapshot level :meth:`_load_book` refused (exchange stores word their own line)."""

@@ -36,6 +36,7 @@ import math
 import reprlib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any, Final
 
 from botters.protocol.store import (
@@ -74,6 +75,7 @@ _BOARD: Final = "lightning_board_"
 _TICKER: Final = "lightning_ticker_"
 _EXECUTIONS: Final = "lightning_executions_"
 _INF = math.inf
+_size_of = itemgetter("size")
 
 
 def _num(value: Any) -> Decimal:
@@ -139,9 +141,34 @@ class Board(OrderBookStore):
         if not isinstance(message, dict):
             logger.warning("bitFlyer board snapshot %s: not an object, skipped", product_code)
             return
-        # The snapshot is read as a diff onto an empty book would be (a price
-        # listed twice keeps its first position and last size; size 0 removes
-        # it), then loaded in bulk.
+        levels = self._snapshot_levels(product_code, message)
+        changed = self._load_book(product_code, levels)
+        if self._prune(product_code, message) and not changed and self._waiters:
+            self._set()
+
+    def _snapshot_levels(self, product_code: str, message: Mapping[str, Any]) -> list[Item]:
+        """The snapshot's levels as items, asks then bids, read as a diff onto an empty book.
+
+        A price listed twice keeps its first position and its last size, and
+        a size of 0 removes it. Real snapshots list each price once with a
+        size, so the items are built in one pass; anything else (a zero size,
+        a malformed level) takes the careful way.
+        """
+        try:
+            levels = [
+                {
+                    "product_code": product_code,
+                    "side": side,
+                    "price": lv["price"],
+                    "size": lv["size"],
+                }
+                for side in ("asks", "bids")
+                for lv in message.get(side) or ()
+            ]
+            if all(map(_size_of, levels)):
+                return levels
+        except (KeyError, TypeError):
+            pass
         sizes: dict[tuple[str, Any], Any] = {}
         for side in ("asks", "bids"):
             entries = message.get(side)
@@ -160,13 +187,10 @@ class Board(OrderBookStore):
                         sizes.pop(key, None)
                 except (KeyError, TypeError):
                     self._bad_level(product_code, side, level)
-        levels = [
+        return [
             {"product_code": product_code, "side": side, "price": price, "size": size}
             for (side, price), size in sizes.items()
         ]
-        changed = self._load_book(product_code, levels)
-        if self._prune(product_code, message) and not changed and self._waiters:
-            self._set()
 
     def _ondiff(self, product_code: str, message: Any) -> None:
         # bitFlyer has no sequence numbers: nothing to link, no gap to find.
