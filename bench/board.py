@@ -205,7 +205,7 @@ def bench_snapshot_pybotters(snapshot: dict[str, Any]) -> float:
         in_event_loop(lambda store=store, first=first: store.onmessage(first, _WS()))
         elapsed: list[float] = []
 
-        def timed(store: Any = store, msg: Any = msg) -> None:
+        def timed(store: Any = store, msg: Any = msg, elapsed: list[float] = elapsed) -> None:
             import gc
             import time
 
@@ -230,7 +230,7 @@ def snapshot_rows(have_pybotters: bool) -> list[tuple[int, float, float | None]]
 
 
 def print_snapshots(rows: list[tuple[int, float, float | None]]) -> None:
-    print(f"\nbitFlyer board: apply one snapshot over a book of the same depth, best of runs")
+    print("\nbitFlyer board: apply one snapshot over a book of the same depth, best of runs")
     print(
         f"{'levels/side':>12} {'botters':>10} {'per level':>10} "
         f"{'pybotters':>10} {'per level':>10} {'ratio':>7}"
@@ -250,7 +250,9 @@ def print_snapshots(rows: list[tuple[int, float, float | None]]) -> None:
     if theirs_10k is not None:
         ratio = theirs_10k / by_depth[10_000][0]
         verdict = "OK" if ratio >= 10 else "MISSED"
-        print(f"botters vs pybotters on a 10,000-level snapshot: {ratio:.1f}x (goal >= 10x) {verdict}")
+        print(
+            f"botters vs pybotters on a 10,000-level snapshot: {ratio:.1f}x (goal >= 10x) {verdict}"
+        )
 
 
 def check_same_result(depth: int) -> None:

@@ -234,7 +234,7 @@ class OrderBookStore(DataStore):
     ) -> None:
         self._books: dict[Hashable, _Book] = {}
         self._syncs: dict[Hashable, _Sync] = {}
-        self._pending: dict[tuple[str, Hashable], ResyncRequest] = {}
+        self._pending: dict[Hashable, ResyncRequest] = {}
         self._carrier_warned = False
         self._bookof = _book_getter(tuple(self._BOOK_KEYS))
         super().__init__(name, keys, data)
@@ -421,6 +421,13 @@ class OrderBookStore(DataStore):
             return False
         if found is None:
             found = self._sync_for(book)
+        if self._pending and ws is not None:
+            # A request nobody could carry (e.g. made while replaying a buffer)
+            # goes to the first connection that brings this book's messages.
+            waiting = self._pending.get(book)
+            if waiting is not None and getattr(ws, "request_resync", None) is not None:
+                del self._pending[book]
+                self._give(waiting, ws)
         if self._BUFFER_DIFFS and diff is not None:
             buffer = found.buffer
             if buffer is None:
@@ -489,7 +496,7 @@ class OrderBookStore(DataStore):
                 logger.exception("%r: the connection failed to take %r", self, request)
             else:
                 return
-        self._pending[request.key] = request
+        self._pending[request.book] = request
         if ws is not None and not self._carrier_warned:
             self._carrier_warned = True
             logger.warning(
@@ -591,8 +598,7 @@ class OrderBookStore(DataStore):
         if clock is not None:
             sync.last_update = clock()
         if self._pending:
-            for key in [k for k, r in self._pending.items() if r.book == book]:
-                del self._pending[key]
+            self._pending.pop(book, None)
         if changed and self._waiters:
             self._set()
         return changed

@@ -216,7 +216,8 @@ class DataStore:
         Items matching ``query`` are split by their ``item_key`` field: those
         equal to ``item_asc_key`` (asks) sorted by ``float(item[sort_key])``
         ascending, those equal to ``item_desc_key`` (bids) descending (stable:
-        equal prices keep store order), each side cut to ``limit``. Returns
+        equal prices keep store order), each side cut to ``limit`` (``0`` or
+        ``None``: no cut, as in pybotters). Returns
         ``{item_asc_key: [...], item_desc_key: [...]}``. This sorts on every
         call; :class:`~botters.protocol.store.OrderBookStore` keeps its sides
         sorted instead. An item with another side or a price that is not a
@@ -250,9 +251,10 @@ class DataStore:
             )
         asks.sort(key=itemgetter(0))
         bids.sort(key=itemgetter(0), reverse=True)
+        cut = limit or None  # as pybotters: a limit of 0 means no limit
         return {
-            item_asc_key: [item for _, item in asks[:limit]],
-            item_desc_key: [item for _, item in bids[:limit]],
+            item_asc_key: [item for _, item in asks[:cut]],
+            item_desc_key: [item for _, item in bids[:cut]],
         }
 
     # ------------------------------------------------------------------ mutation
