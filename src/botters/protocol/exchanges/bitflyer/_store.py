@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any, Final
@@ -46,6 +46,8 @@ from botters.protocol.store import (
     MessageSink,
     OrderBookStore,
     RestResponse,
+    Resubscribe,
+    ResyncRequest,
 )
 
 __all__ = [
@@ -205,6 +207,17 @@ class Board(OrderBookStore):
         self._touch(product_code)
         if self._apply(product_code, message) and self._waiters:
             self._set()
+
+    def _resync_request(self, book: Hashable, reason: str) -> ResyncRequest | None:
+        # Subscribing to the snapshot channel again brings a fresh board (the
+        # store unsubscribes from it after each snapshot).
+        return Resubscribe(
+            exchange="bitflyer",
+            store=self.name or "board",
+            book=book,
+            reason=reason,
+            messages=({"method": "subscribe", "params": {"channel": f"{_SNAPSHOT}{book}"}},),
+        )
 
     def _apply(self, product_code: str, message: Mapping[str, Any]) -> bool:
         book = self._book_for(product_code)
