@@ -31,6 +31,8 @@ Nothing here imports aiohttp or trio.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import random
 import time
@@ -341,6 +343,10 @@ class BaseApp(Generic[ConnT]):
         self._closing = False
         self._loss_levels: dict[int, int] = {}
         self._fetching: set[tuple[str, Any]] = set()
+        # Carried resync requests to check once their retry_after has passed:
+        # (when, tie-breaker, request, connection), a heap.
+        self._resync_checks: list[tuple[float, int, ResyncRequest, ConnT]] = []
+        self._check_count = itertools.count()
         self._give_clock()
 
     def _give_clock(self) -> None:
@@ -530,6 +536,23 @@ class BaseApp(Generic[ConnT]):
             self._log_reports(reports)
         self._after_actions()
 
+    def _deadline(self) -> float | None:
+        """When the timer must wake: the machine's deadline or the next resync check."""
+        deadline = self._session.deadline
+        if self._resync_checks:
+            check = self._resync_checks[0][0]
+            if deadline is None or check < deadline:
+                return check
+        return deadline
+
+    def _timer_fired(self, now: float) -> None:
+        """The timer woke at ``now``: run the resync checks and the machine's timer that are due."""
+        if self._resync_checks and self._resync_checks[0][0] <= now:
+            self._check_resyncs(now)
+        deadline = self._session.deadline
+        if deadline is not None and now >= deadline:
+            self._feed(self._session.timer(now=now, wall=time.time()))
+
     def _log_reports(self, reports: Sequence[Report]) -> None:
         """Log what the machine reported, each event once (see :mod:`._reports`)."""
         losses = self._loss_levels
@@ -654,7 +677,27 @@ class BaseApp(Generic[ConnT]):
 
     # -- resync requests ----------------------------------------------------------------
 
-    def _request_resync(self, conn: BaseConnection, request: ResyncRequest) -> None:
+    def _request_resync(self, conn: ConnT, request: ResyncRequest) -> None:
+        self._carry(conn, request)
+        if request.retry_after is not None:
+            when = self._clock() + request.retry_after
+            heapq.heappush(self._resync_checks, (when, next(self._check_count), request, conn))
+            self._after_actions()  # the timer may have to wake earlier
+
+    def _check_resyncs(self, now: float) -> None:
+        # Requests whose snapshot did not come within retry_after: ask again on
+        # the same connection (the store doubles the delay). A connection that
+        # is gone needs nothing: its loss resyncs every book.
+        checks = self._resync_checks
+        while checks and checks[0][0] <= now:
+            _, _, request, conn = heapq.heappop(checks)
+            if request.pending and self._conns.get(conn.conn_id) is conn and not conn.closed:
+                try:
+                    request.retry(conn)
+                except Exception:
+                    logger.exception("%s: retrying the resync of %r failed", self._origin, request)
+
+    def _carry(self, conn: BaseConnection, request: ResyncRequest) -> None:
         if isinstance(request, Resubscribe):
             for message in request.messages:
                 self._user_send_nowait(conn, message)

@@ -177,15 +177,34 @@ def test_requests_wait_for_take_resync_requests_without_a_carrier(
     store.snapshot("Y", 1, [])
     store.diff("X", 5, [], None)  # replay/test feed: nobody to carry it
     store.diff("X", 6, [], None)
-    foreign = type("ForeignWs", (), {"send_json_nowait": lambda self, data: None})()
+    mute = type("MuteWs", (), {})()  # a ws that can neither carry nor send
     with caplog.at_level(logging.WARNING, logger="botters.store"):
-        store.diff("Y", 5, [], foreign)
+        store.diff("Y", 5, [], mute)
         store.snapshot("Y", 9, [])
-        store.diff("Y", 11, [], foreign)
+        store.diff("Y", 11, [], mute)
     assert sum("cannot carry resync requests" in r.getMessage() for r in caplog.records) == 1
     taken = collection.take_resync_requests()
     assert [(r.store, r.book) for r in taken] == [("book", "X"), ("book", "Y")]
     assert collection.take_resync_requests() == []
+
+
+def test_a_resubscribe_goes_out_on_a_ws_that_can_only_send() -> None:
+    class SendOnly:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send_json_nowait(self, data: Any) -> None:
+            self.sent.append(data)
+
+    store = SeqBook("book")
+    ws = SendOnly()
+    store.snapshot("X", 1, [])
+    store.diff("X", 5, [], ws)
+    assert ws.sent == [
+        {"op": "unsubscribe", "args": ["book.X"]},
+        {"op": "subscribe", "args": ["book.X"]},
+    ]
+    assert store._take_requests() == []
 
 
 def test_a_snapshot_withdraws_a_request_nobody_took() -> None:
@@ -355,3 +374,24 @@ def test_a_kept_request_goes_out_with_the_next_diff_on_a_carrier() -> None:
     store.rdiff("X", (13, 13), [], ws)
     assert [r.book for r in ws.requests] == ["X", "X"]
     assert store._take_requests() == []
+
+
+def test_a_carrier_can_tell_a_pending_request_and_retry_it() -> None:
+    store = SeqBook("book")
+    store._clock = Clock()
+    ws = Carrier()
+    store.snapshot("X", 1, [])
+    store.diff("X", 3, [], ws)
+    (first,) = ws.requests
+    assert first.pending
+    assert first.retry_after == 5.0
+    first.retry(ws)  # the carrier's timer: no snapshot came
+    assert not first.pending  # superseded by the new request
+    second = ws.requests[1]
+    assert second.pending
+    assert second.retry_after == 10.0
+    assert "no snapshot 5 s after asking" in second.reason
+    first.retry(ws)  # a stale timer does nothing
+    assert len(ws.requests) == 2
+    store.snapshot("X", 9, [])
+    assert not second.pending

@@ -9,7 +9,7 @@ store that must reply to the exchange does so through the synchronous
 from __future__ import annotations
 
 from ._async import AsyncLibraryNotFoundError, current_async_library
-from ._book import OrderBookStore
+from ._book import BookSync, OrderBookStore
 from ._collection import DataStoreCollection, MessageSink, RestResponse
 from ._store import DataStore, Item
 from ._stream import (
@@ -34,6 +34,7 @@ __all__ = [
     "AsyncLibraryNotFoundError",
     "BookState",
     "BookStatus",
+    "BookSync",
     "DataStore",
     "DataStoreCollection",
     "FetchSnapshot",

@@ -64,9 +64,11 @@ import heapq
 import logging
 import math
 import operator
+import weakref
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import islice
 from operator import itemgetter
 from typing import Any, Final
@@ -74,9 +76,10 @@ from typing import Any, Final
 from botters.protocol._errors import ConfigError
 
 from ._store import _MISSING, DataStore, Item, _matches, _short
-from ._sync import BookState, BookStatus, FetchSnapshot, Link, ResyncRequest
+from ._stream import Operation
+from ._sync import BookState, BookStatus, FetchSnapshot, Link, Resubscribe, ResyncRequest
 
-__all__ = ["OrderBookStore"]
+__all__ = ["BookSync", "OrderBookStore"]
 
 logger = logging.getLogger("botters.store")
 
@@ -140,12 +143,18 @@ class _Book:
         self.bids = _Side()
 
 
-class _Sync:
-    """The sync bookkeeping of one book (see :mod:`._sync`)."""
+class BookSync:
+    """The sync bookkeeping of one book, as exchange stores' :meth:`OrderBookStore._link` sees it.
+
+    Read it in ``_link``; the store updates it. ``seq`` is the exchange's id of
+    the last update applied (the snapshot's right after one, with ``fresh``
+    set); ``book`` is the book's id in the store.
+    """
 
     __slots__ = (
         "asked_at",
         "attempts",
+        "book",
         "buffer",
         "fresh",
         "gaps",
@@ -157,7 +166,8 @@ class _Sync:
         "state",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, book: Hashable) -> None:
+        self.book = book
         self.state = _UNSYNCED
         self.seq: Any = None
         self.fresh = False
@@ -172,6 +182,7 @@ class _Sync:
         self.stale = 0
 
     def reset(self) -> None:
+        """Back to unsynced (the feed was interrupted); the counters stay."""
         self.state = _UNSYNCED
         self.seq = None
         self.fresh = False
@@ -233,9 +244,10 @@ class OrderBookStore(DataStore):
         data: Iterable[Item] | None = None,
     ) -> None:
         self._books: dict[Hashable, _Book] = {}
-        self._syncs: dict[Hashable, _Sync] = {}
+        self._syncs: dict[Hashable, BookSync] = {}
         self._pending: dict[Hashable, ResyncRequest] = {}
         self._carrier_warned = False
+        self._self_ref = weakref.ref(self)
         self._bookof = _book_getter(tuple(self._BOOK_KEYS))
         super().__init__(name, keys, data)
 
@@ -317,7 +329,7 @@ class OrderBookStore(DataStore):
 
     def sync_status(self, book: Hashable) -> BookStatus:
         """The sync bookkeeping of ``book``: state, last id, last update time, counters."""
-        found = self._syncs.get(book) or _Sync()
+        found = self._syncs.get(book) or BookSync(book)
         return BookStatus(
             state=found.state,
             seq=found.seq if found.state is _SYNCED else None,
@@ -370,13 +382,13 @@ class OrderBookStore(DataStore):
 
     # ------------------------------------------------------------------ sync
 
-    def _sync_for(self, book: Hashable) -> _Sync:
+    def _sync_for(self, book: Hashable) -> BookSync:
         found = self._syncs.get(book)
         if found is None:
-            found = self._syncs[book] = _Sync()
+            found = self._syncs[book] = BookSync(book)
         return found
 
-    def _link(self, sync: _Sync, ids: Any) -> tuple[Link, Any]:
+    def _link(self, sync: BookSync, ids: Any) -> tuple[Link, Any]:
         """How the diff with exchange ids ``ids`` follows the book's last update.
 
         Returns the verdict and the book's new last id when it applies.
@@ -460,6 +472,8 @@ class OrderBookStore(DataStore):
         clock = self._clock
         found.asked_at = None if clock is None else clock()
         request = self._resync_request(book, reason)
+        if request is not None:
+            request = replace(request, _owner=self._self_ref, retry_after=self._retry_delay(found))
         found.request = request
         label = f"{self._EXCHANGE} {self.name}" if self._EXCHANGE else repr(self)
         if request is None:
@@ -476,19 +490,28 @@ class OrderBookStore(DataStore):
         if dropped and self._waiters:
             self._set()
 
-    def _retry_delay(self, found: _Sync) -> float:
+    def _retry(self, request: ResyncRequest, ws: Any) -> None:
+        """A carrier's timer found ``request`` unanswered after its ``retry_after``."""
+        self._resync(request.book, f"no snapshot {request.retry_after:g} s after asking", ws)
+
+    def _retry_delay(self, found: BookSync) -> float:
         delay = self.RESYNC_RETRY * 2.0 ** max(found.attempts - 1, 0)
         return min(delay, self.RESYNC_RETRY_MAX)
 
-    def _retry_due(self, found: _Sync) -> bool:
+    def _retry_due(self, found: BookSync) -> bool:
         clock = self._clock
         if clock is None or found.asked_at is None:
             return False
         return clock() - found.asked_at >= self._retry_delay(found)
 
     def _give(self, request: ResyncRequest, ws: Any) -> None:
-        # To the connection when it can carry requests, else kept for take_resync_requests().
-        carrier = getattr(ws, "request_resync", None) if ws is not None else None
+        # To the connection when it can carry requests; a resubscribe to one
+        # that can at least send (a MessageSink of the user's own); else kept
+        # for take_resync_requests().
+        if ws is None:
+            self._pending[request.book] = request
+            return
+        carrier = getattr(ws, "request_resync", None)
         if carrier is not None:
             try:
                 carrier(request)
@@ -496,6 +519,16 @@ class OrderBookStore(DataStore):
                 logger.exception("%r: the connection failed to take %r", self, request)
             else:
                 return
+        elif isinstance(request, Resubscribe):
+            send = getattr(ws, "send_json_nowait", None)
+            if send is not None:
+                try:
+                    for message in request.messages:
+                        send(message)
+                except Exception:
+                    logger.exception("%r: the connection failed to send %r", self, request)
+                else:
+                    return
         self._pending[request.book] = request
         if ws is not None and not self._carrier_warned:
             self._carrier_warned = True
@@ -611,11 +644,21 @@ class OrderBookStore(DataStore):
             found = self._books[book] = _Book()
         return found
 
-    def _put_level(self, side: _Side, key: Hashable, item: Item, sortkey: float) -> None:
+    def _put_level(
+        self,
+        side: _Side,
+        key: Hashable,
+        item: Item,
+        sortkey: float,
+        operation: Operation = "insert",
+    ) -> None:
         """Insert ``item`` (DataStore key ``key``) or replace the level with that key.
 
         The caller has checked that ``sortkey`` is the finite sort key of
-        ``item`` on ``side``. Emits ``insert``; does not wake waiters.
+        ``item`` on ``side``. Does not wake waiters. Watchers see what the
+        store's pybotters counterpart emits: ``insert`` (as ``_insert``, no
+        source) or ``update`` (as ``_update``: the level as source when it
+        replaces one, no source when it is new).
         """
         index = self._index
         uid = index.get(key)
@@ -624,17 +667,22 @@ class OrderBookStore(DataStore):
             self._next_id = uid + 1
             index[key] = uid
             side.add(sortkey, item)
-        else:
-            old = self._data[uid]
-            i = side.position(sortkey, old)
-            if i >= 0:
-                side.items[i] = item
-            else:  # the old level sat elsewhere (edited in place): re-link it
-                self._track_remove(old)
-                side.add(sortkey, item)
+            self._data[uid] = item
+            if self._streams:
+                self._emit(operation, None, item)
+            if len(self._data) > self._MAXLEN:
+                self._trim()
+            return
+        old = self._data[uid]
+        i = side.position(sortkey, old)
+        if i >= 0:
+            side.items[i] = item
+        else:  # the old level sat elsewhere (edited in place): re-link it
+            self._track_remove(old)
+            side.add(sortkey, item)
         self._data[uid] = item
         if self._streams:
-            self._emit("insert", None, item)
+            self._emit(operation, item if operation == "update" else None, item)
 
     def _drop_level(self, side: _Side, key: Hashable, sortkey: float, source: Item) -> bool:
         """Remove the level with DataStore key ``key`` if present. Emits ``delete``."""

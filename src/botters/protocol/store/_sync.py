@@ -34,9 +34,12 @@ There are two kinds:
   :meth:`FetchSnapshot.deliver` (or the reason it failed to
   :meth:`FetchSnapshot.fail`).
 
-If no snapshot follows (the reply was lost, the request failed), the store asks
-again on the next diff once ``retry_after`` seconds have passed, doubling up to
-a cap, measured on the clock the adapter gave it (without a clock it asks once).
+If no snapshot follows (the reply was lost, the subscription was refused, the
+fetch failed), the request is asked again ``retry_after`` seconds later, the
+delay doubling up to a cap: by the adapter that carried it (it checks
+:attr:`ResyncRequest.pending` then and calls :meth:`ResyncRequest.retry`),
+and by the store itself on the book's next diff once the delay has passed on
+the clock the adapter gave it (a feed without an adapter still retries).
 """
 
 from __future__ import annotations
@@ -120,17 +123,39 @@ class ResyncRequest:
         store: The name of the store that holds the book, e.g. ``"orderbook"``.
         book: The book's id in that store (``"BTCUSDT"``, ``"BTC-USDT"``...).
         reason: Why the book is out of sync, for a log line.
+        retry_after: Seconds after which a carrier should check :attr:`pending`
+            and :meth:`retry` if no snapshot came (set by the store).
     """
 
     exchange: str
     store: str
     book: Hashable
     reason: str
+    retry_after: float | None = None
+    _owner: Callable[[], OrderBookStore | None] = field(
+        default=_no_owner, repr=False, compare=False
+    )
 
     @property
     def key(self) -> tuple[str, Hashable]:
         """``(store, book)``: at most one request per key is outstanding."""
         return (self.store, self.book)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the store still waits for this request's snapshot (not superseded)."""
+        store = self._owner()
+        return store is not None and store._is_current(self)
+
+    def retry(self, ws: Any) -> None:
+        """Ask again, on ``ws`` (the connection that carried this request): no snapshot came.
+
+        The store makes a new request (with a longer ``retry_after``) and
+        gives it to ``ws``. Does nothing if the request is no longer pending.
+        """
+        store = self._owner()
+        if store is not None and store._is_current(self):
+            store._retry(self, ws)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,9 +179,6 @@ class FetchSnapshot(ResyncRequest):
     """
 
     url: str
-    _owner: Callable[[], OrderBookStore | None] = field(
-        default=_no_owner, repr=False, compare=False
-    )
 
     @classmethod
     def for_store(

@@ -283,10 +283,9 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
 
     async def _run_timer(self) -> None:
         loop = self._loop
-        session = self._session
         wake = self._wake
         while True:
-            deadline = session.deadline
+            deadline = self._deadline()
             if deadline is None:
                 await wake.wait()
                 wake.clear()
@@ -302,7 +301,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                 if loop.time() < deadline:
                     continue  # woken early: the deadline may have moved
             try:
-                self._feed(session.timer(now=loop.time(), wall=time.time()))
+                self._timer_fired(loop.time())
             except Exception:
                 logger.exception("%s: timer step failed", self._origin)
                 await asyncio.sleep(1.0)  # a bug must not become a busy loop

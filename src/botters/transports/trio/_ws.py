@@ -384,7 +384,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
             self._wake_open_waiters()
         scope = self._timer_scope
         if scope is not None:  # the deadline may have moved (either way)
-            deadline = self._session.deadline
+            deadline = self._deadline()
             scope.deadline = math.inf if deadline is None else deadline
 
     def _open_connection(self, action: OpenConnection) -> None:
@@ -428,21 +428,20 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
     # -- tasks -------------------------------------------------------------------------
 
     async def _run_timer(self) -> None:
-        session = self._session
         while True:
-            deadline = session.deadline
+            deadline = self._deadline()
             with trio.CancelScope(deadline=math.inf if deadline is None else deadline) as scope:
                 self._timer_scope = scope
                 try:
                     await trio.sleep_forever()
                 finally:
                     self._timer_scope = None
-            deadline = session.deadline
+            deadline = self._deadline()
             now = trio.current_time()
             if deadline is None or now < deadline:
                 continue  # the deadline moved later
             try:
-                self._feed(session.timer(now=now, wall=time.time()))
+                self._timer_fired(now)
             except Exception:
                 logger.exception("%s: timer step failed", self._origin)
                 await trio.sleep(1.0)  # a bug must not become a busy loop
