@@ -371,7 +371,7 @@ class _StatefulOrders(DataStore):
             state = _state_of(item, channel)
             if state is None:
                 continue
-            if state in open_:
+            if isinstance(state, str) and state in open_:
                 self._update([item])
             else:
                 self._delete([item])
@@ -559,7 +559,9 @@ class OKXDataStore(DataStoreCollection):
 
     def _onevent(self, event: Any, msg: Item) -> None:
         # https://www.okx.com/docs-v5/en/#overview-websocket-subscribe (event replies)
-        if event == "error":
+        if not isinstance(event, str):
+            logger.warning("OKX: unexpected event %s", _short.repr(msg))
+        elif event == "error":
             logger.warning(
                 "OKX error reply: code=%s msg=%s%s",
                 msg.get("code"),
@@ -584,9 +586,10 @@ class OKXDataStore(DataStoreCollection):
         code = msg.get("code")
         if code == "0":
             return
+        data = msg.get("data")
         failures = [
             f"{item.get('sCode')} {item.get('sMsg')}"
-            for item in msg.get("data") or ()
+            for item in (data if isinstance(data, list) else ())
             if isinstance(item, dict) and item.get("sCode") not in (None, "0")
         ]
         logger.warning(
@@ -625,6 +628,8 @@ class OKXDataStore(DataStoreCollection):
         advance: list[Item] = []
         for item in items:
             kind = item.get("ordType")
+            if not isinstance(kind, str):
+                kind = repr(kind)
             if kind in _ALGO_TYPES:
                 algo.append(item)
             elif kind in _ADVANCE_TYPES:
