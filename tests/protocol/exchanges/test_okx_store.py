@@ -99,7 +99,7 @@ def test_every_pybotters_store_with_its_names_keys_and_bounds() -> None:
         assert type(sub) is cls
         assert list(sub._keys) == keys
         if maxlen is not None:
-            assert sub._MAXLEN == maxlen
+            assert maxlen == sub._MAXLEN
     # An order book is bounded by depth, not by insertion age (pybotters: 9999, oldest
     # first, which drops live levels of a deep book): the core's deepest-level bound.
     assert store.books._MAXLEN > 9999
@@ -480,7 +480,9 @@ def test_error_replies_are_logged_each_and_never_raise(caplog: pytest.LogCapture
         store.onmessage({"event": "subscribe", "arg": {"channel": "tickers"}, "connId": "a"})
         store.onmessage({"event": "login", "code": "0", "msg": "", "connId": "a"})
         store.onmessage({"event": "notice", "code": "64008", "msg": "The connection will soon"})
-        store.onmessage({"event": "channel-conn-count-error", "channel": "orders", "connCount": "30"})
+        store.onmessage(
+            {"event": "channel-conn-count-error", "channel": "orders", "connCount": "30"}
+        )
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("OKX error reply: code=60012" in m for m in warnings) == 2
     assert [m for m in warnings if "order reply failed" in m] == [
@@ -527,8 +529,9 @@ def test_malformed_messages_are_logged_and_the_rest_applied(
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 CHANNELS = st.sampled_from(
@@ -539,13 +542,14 @@ ARGS = st.fixed_dictionaries(
     {"channel": CHANNELS},
     optional={"instId": st.sampled_from(["BTC-USDT", "X"]) | JSON, "instType": JSON},
 )
+FIELDS = [
+    *("instId", "ordId", "algoId", "state", "ccy", "asks", "bids", "seqId", "prevSeqId"),
+    *("checksum", "ts", "balData", "posData", "mgnMode", "posSide", "ordType"),
+]
 ELEMENTS = st.lists(
     JSON
     | st.dictionaries(
-        st.sampled_from(
-            ["instId", "ordId", "algoId", "state", "ccy", "asks", "bids", "seqId", "prevSeqId"]
-            + ["checksum", "ts", "balData", "posData", "mgnMode", "posSide", "ordType"]
-        ),
+        st.sampled_from(FIELDS),
         JSON | st.lists(st.lists(JSON, max_size=5), max_size=3),
         max_size=6,
     ),
