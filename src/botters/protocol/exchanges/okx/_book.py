@@ -107,10 +107,7 @@ class _History:
 
     def add(self, prev: Any, seq: Any) -> None:
         pair = (prev, seq)
-        try:
-            if pair in self.pairs:
-                return
-        except TypeError:  # unhashable ids: nothing to remember
+        if pair in self.pairs:
             return
         self.order.append(pair)
         self.pairs.add(pair)
@@ -118,10 +115,7 @@ class _History:
             self.pairs.discard(self.order.popleft())
 
     def seen(self, prev: Any, seq: Any) -> bool:
-        try:
-            return (prev, seq) in self.pairs
-        except TypeError:
-            return False
+        return (prev, seq) in self.pairs
 
 
 class Books(OrderBookStore):
@@ -352,17 +346,15 @@ class Books(OrderBookStore):
         if ids is None:
             return _APPLY, last
         prev, seq = ids
+        if not (_is_int(prev) and _is_int(seq)):
+            return _GAP, last  # ids that cannot be linked: the book cannot be trusted
         history = self._history.get(sync)
         if history is None or sync.fresh:
             history = self._history[sync] = _History()
-        if last is None or prev == last:  # a snapshot without seqId cannot be linked to
+        if last is None or prev == last:  # (a snapshot without seqId cannot be linked to)
             history.add(prev, seq)
             return _APPLY, seq
-        try:
-            older = seq <= last and prev < last
-        except TypeError:  # ids that are not numbers
-            return _GAP, last
-        if older and history.seen(prev, seq):
+        if seq <= last and prev < last and history.seen(prev, seq):
             return _STALE, last
         return _GAP, last
 
