@@ -21,9 +21,13 @@ Rules, from that page:
   last ``seqId``: a no-change message after ~60 s without updates (empty
   ``asks``/``bids``, ``seqId == prevSeqId``), and a sequence reset after
   maintenance (``seqId < prevSeqId``). So a diff applies when its
-  ``prevSeqId`` equals the book's last ``seqId``; the same or an older message
-  again (``seqId <=`` last and ``prevSeqId <`` last) is skipped as stale;
-  anything else is a gap, and the book is dropped and resubscribed.
+  ``prevSeqId`` equals the book's last ``seqId``; a message this book already
+  applied (``seqId <=`` last, ``prevSeqId <`` last, and that very pair seen
+  since the snapshot) is skipped as stale; anything else is a gap, and the
+  book is dropped and resubscribed. Ids below the book's that it never applied
+  are a gap too: after a missed sequence reset every new diff looks older.
+* Pushes without ``prevSeqId``/``seqId`` (recordings from before OKX sent
+  them) are applied unlinked; ids that are not integers are a gap.
 * Checksum ("Calculate Checksum", :mod:`._checksum`): a non-zero ``checksum``
   is compared with the CRC32 of the updated book's top 25 levels; a mismatch
   resubscribes. ``0`` means "not provided" (OKX sends 0 since 2026-06-23).
@@ -259,15 +263,14 @@ class Books(OrderBookStore):
             for item in self._side_items(inst_id, side_name, element):
                 price = item["px"]
                 try:
-                    sortkey = sign * float(price)
-                    key = (inst_id, side_name, price)
-                    hash(key)
+                    sortkey = sign * float(price)  # (a price float() takes is hashable)
                 except (TypeError, ValueError, OverflowError):
                     self._bad_level(inst_id, side_name, item)
                     continue
                 if not -_INF < sortkey < _INF:
                     self._bad_level(inst_id, side_name, item)
                     continue
+                key = (inst_id, side_name, price)
                 if item["sz"] == "0":
                     if self._drop_level(side, key, sortkey, item):
                         changed = True
