@@ -129,7 +129,9 @@ class Books(OrderBookStore):
     best first. ``is_synced(instId)`` says whether the book reflects a
     snapshot and every diff since; a book with a sequence gap or a bad
     checksum is dropped and resubscribed (the :class:`Resubscribe` goes to the
-    connection, or waits in ``take_resync_requests()``).
+    connection, or waits in ``take_resync_requests()``). The rules are OKX's
+    (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel),
+    detailed in this module's documentation.
 
     Attributes:
         checksum: ``{instId: checksum}``, the ``checksum`` of the last push

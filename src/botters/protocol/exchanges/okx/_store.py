@@ -604,6 +604,11 @@ class OKXDataStore(DataStoreCollection):
     # ------------------------------------------------------------------ initial data
 
     def _oninitialize(self, response: RestResponse) -> None:
+        # GET /api/v5/trade/orders-pending
+        # (https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-order-list) and
+        # GET /api/v5/trade/orders-algo-pending
+        # (https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-get-algo-order-list):
+        # {"code": "0", "msg": "", "data": [...]}; rows are filed by ordType, as in pybotters.
         path = response.path
         if path not in ("/api/v5/trade/orders-pending", "/api/v5/trade/orders-algo-pending"):
             super()._oninitialize(response)
