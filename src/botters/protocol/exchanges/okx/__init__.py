@@ -1,4 +1,4 @@
-"""OKX v5: REST signer and DataStores (and, later, WebSocket auth)."""
+"""OKX v5: REST signer and DataStores (the WebSocket login and keepalive live in ``._ws``)."""
 
 from __future__ import annotations
 
