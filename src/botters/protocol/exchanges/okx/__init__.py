@@ -1,7 +1,65 @@
-"""OKX v5: REST signer (and, later, WebSocket auth and DataStores)."""
+"""OKX v5: REST signer and DataStores (the WebSocket login and keepalive live in ``._ws``)."""
 
 from __future__ import annotations
 
 from ._auth import HOSTS, ROUTES, api_name_for, sign
+from ._book import Books
+from ._checksum import checksum, checksum_string
+from ._store import (
+    Account,
+    AccountGreeks,
+    AlgoAdvance,
+    BalanceAndPosition,
+    Candle,
+    EstimatedPrice,
+    FundingRate,
+    IndexCandle,
+    IndexTickers,
+    Instruments,
+    LiquidationWarning,
+    MarkPrice,
+    MarkPriceCandle,
+    OKXDataStore,
+    OpenInterest,
+    OptSummary,
+    Orders,
+    OrdersAlgo,
+    Positions,
+    PriceLimit,
+    Status,
+    Tickers,
+    Trades,
+)
 
-__all__ = ["HOSTS", "ROUTES", "api_name_for", "sign"]
+__all__ = [
+    "HOSTS",
+    "ROUTES",
+    "Account",
+    "AccountGreeks",
+    "AlgoAdvance",
+    "BalanceAndPosition",
+    "Books",
+    "Candle",
+    "EstimatedPrice",
+    "FundingRate",
+    "IndexCandle",
+    "IndexTickers",
+    "Instruments",
+    "LiquidationWarning",
+    "MarkPrice",
+    "MarkPriceCandle",
+    "OKXDataStore",
+    "OpenInterest",
+    "OptSummary",
+    "Orders",
+    "OrdersAlgo",
+    "Positions",
+    "PriceLimit",
+    "Status",
+    "Tickers",
+    "Trades",
+    "api_name_for",
+    "checksum",
+    "checksum_string",
+    "sign",
+]
