@@ -55,7 +55,7 @@ from botters.protocol.store import Item, Link, OrderBookStore, Resubscribe, Resy
 from ._checksum import DEPTH, checksum, levels
 
 if TYPE_CHECKING:
-    from botters.protocol.store._book import _Sync
+    from botters.protocol.store import BookSync
 
 __all__ = ["Books"]
 
@@ -158,7 +158,7 @@ class Books(OrderBookStore):
         self._owners: dict[str, str] = {}
         self._args: dict[str, dict[str, Any]] = {}
         self._conflicts: set[tuple[str, str]] = set()
-        self._history: dict[_Sync, _History] = {}
+        self._history: dict[Hashable, _History] = {}
 
     # ------------------------------------------------------------------ routing
 
@@ -328,7 +328,7 @@ class Books(OrderBookStore):
 
     # ------------------------------------------------------------------ sync hooks
 
-    def _link(self, sync: _Sync, ids: Any) -> tuple[Link, Any]:
+    def _link(self, sync: BookSync, ids: Any) -> tuple[Link, Any]:
         """OKX's rule: a diff follows the book when its ``prevSeqId`` is the last ``seqId``.
 
         https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
@@ -353,9 +353,9 @@ class Books(OrderBookStore):
         prev, seq = ids
         if not (_is_int(prev) and _is_int(seq)):
             return _GAP, last  # ids that cannot be linked: the book cannot be trusted
-        history = self._history.get(sync)
+        history = self._history.get(sync.book)
         if history is None or sync.fresh:
-            history = self._history[sync] = _History()
+            history = self._history[sync.book] = _History()
         if last is None or prev == last:  # (a snapshot without seqId cannot be linked to)
             history.add(prev, seq)
             return _APPLY, seq
