@@ -288,6 +288,17 @@ def test_one_topic_owns_a_symbol(caplog: pytest.LogCaptureFixture) -> None:
     assert store.orderbook.find() == [lv("b", "50", "9")]
 
 
+def test_a_malformed_message_claims_no_book() -> None:
+    store = BybitDataStore()
+    store.onmessage({"topic": "orderbook.1.BTCUSDT", "data": {"s": "BTCUSDT", "u": 1}})
+    store.onmessage(book_msg("snapshot", 1, bids=[["1"]], topic="orderbook.1.BTCUSDT"))
+    store.onmessage(book_msg("delta", "2", topic="orderbook.1.BTCUSDT"))
+    assert store.orderbook.owner("BTCUSDT") is None
+    store.onmessage(book_msg("snapshot", 10, bids=[["100", "1"]]))
+    assert store.orderbook.owner("BTCUSDT") == BOOK
+    assert store.orderbook.is_synced("BTCUSDT")
+
+
 def test_gap_resync_asks_for_the_owning_topic() -> None:
     store = BybitDataStore()
     topic = "orderbook.200.ETHUSDT"

@@ -26,24 +26,17 @@ Rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook):
 
 from __future__ import annotations
 
-import logging
 import math
-import reprlib
 from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
 from botters.protocol.store import Link, OrderBookStore, Resubscribe, ResyncRequest
 from botters.protocol.store._book import _Side, _Sync
 
+from ._common import Once, logger
+from ._common import short as _short
+
 __all__ = ["OrderBook"]
-
-logger = logging.getLogger("botters.store.bybit")
-
-_short = reprlib.Repr()
-_short.maxstring = 120
-_short.maxother = 120
-_short.maxlist = 6
-_short.maxdict = 8
 
 _APPLY: Final = Link.APPLY
 _STALE: Final = Link.STALE
@@ -107,11 +100,11 @@ class OrderBook(OrderBookStore):
     _EXCHANGE = "bybit"
 
     _owners: dict[str, str]
-    _ignored: set[str]
+    _ignored: Once
 
     def _init(self) -> None:
         self._owners = {}
-        self._ignored = set()
+        self._ignored = Once()
 
     def owner(self, symbol: str) -> str | None:
         """The topic that feeds ``symbol``'s book (e.g. ``"orderbook.50.BTCUSDT"``), or ``None``."""
@@ -128,11 +121,8 @@ class OrderBook(OrderBookStore):
             )
             return
         owner = self._owners.get(symbol)
-        if owner is None:
-            self._owners[symbol] = topic
-        elif owner != topic:
-            if topic not in self._ignored:
-                self._ignored.add(topic)
+        if owner is not None and owner != topic:
+            if self._ignored.first(topic):
                 logger.warning(
                     "Bybit %s: the %s book is fed by %s; messages of this topic are ignored "
                     "(subscribe to one depth per symbol)",
@@ -143,38 +133,37 @@ class OrderBook(OrderBookStore):
             return
         kind = msg.get("type")
         if kind == "delta":
-            self._ondelta(topic, symbol, data, ws)
+            self._ondelta(topic, symbol, data, owner, ws)
         elif kind == "snapshot":
-            self._onsnapshot(topic, symbol, data)
+            self._onsnapshot(topic, symbol, data, owner)
         else:
-            self._malformed_delta(topic, symbol, f"unknown type {kind!r}", ws)
+            self._malformed(topic, symbol, owner, f"unknown type {_short.repr(kind)}", ws)
 
-    def _onsnapshot(self, topic: str, symbol: str, data: Mapping[str, Any]) -> None:
+    def _onsnapshot(
+        self, topic: str, symbol: str, data: Mapping[str, Any], owner: str | None
+    ) -> None:
         try:
             u = _update_id(data)
             levels = _snapshot_levels(symbol, data)
         except _MalformedError as exc:
-            dropped = self._drop_book(symbol)
-            self._mark_unsynced(symbol)
-            logger.warning(
-                "Bybit %s: malformed snapshot (%s); the %s book is dropped until the next one",
-                topic,
-                exc,
-                symbol,
-            )
-            if dropped and self._waiters:
-                self._set()
+            self._malformed(topic, symbol, owner, str(exc), None, snapshot=True)
             return
+        if owner is None:  # a well-formed message claims the book for its topic
+            self._owners[symbol] = topic
         self._load_book(symbol, levels, seq=u)
 
-    def _ondelta(self, topic: str, symbol: str, data: Mapping[str, Any], ws: Any) -> None:
+    def _ondelta(
+        self, topic: str, symbol: str, data: Mapping[str, Any], owner: str | None, ws: Any
+    ) -> None:
         book = self._book_for(symbol)
         try:
             u = _update_id(data)
             deletes, puts = _delta_changes(symbol, data, book.asks, book.bids)
         except _MalformedError as exc:
-            self._malformed_delta(topic, symbol, str(exc), ws)
+            self._malformed(topic, symbol, owner, str(exc), ws)
             return
+        if owner is None:
+            self._owners[symbol] = topic
         if not self._accept(symbol, u, ws):
             return
         changed = False
@@ -192,9 +181,38 @@ class OrderBook(OrderBookStore):
         if changed and self._waiters:
             self._set()
 
-    def _malformed_delta(self, topic: str, symbol: str, reason: str, ws: Any) -> None:
-        if self.is_synced(symbol):
-            # The change it carried cannot be applied: the book is wrong from here on.
+    def _malformed(
+        self,
+        topic: str,
+        symbol: str,
+        owner: str | None,
+        reason: str,
+        ws: Any,
+        *,
+        snapshot: bool = False,
+    ) -> None:
+        """A message that cannot be applied: what it means depends on whose it is.
+
+        From a topic that does not own the book yet: skipped (it claims
+        nothing). A snapshot of the owner: the book is dropped and unsynced
+        until the next one (the next delta asks for it). Any other message of
+        the owner while the book is synced: the change it carried is lost, so
+        the book is dropped and a resync asked for.
+        """
+        if owner is None:
+            logger.warning("Bybit %s: malformed message skipped (%s)", topic, reason)
+        elif snapshot:
+            dropped = self._drop_book(symbol)
+            self._mark_unsynced(symbol)
+            logger.warning(
+                "Bybit %s: malformed snapshot (%s); the %s book is dropped until the next one",
+                topic,
+                reason,
+                symbol,
+            )
+            if dropped and self._waiters:
+                self._set()
+        elif self.is_synced(symbol):
             self._resync(symbol, f"malformed delta on {topic} ({reason})", ws, gap=True)
         else:
             logger.warning("Bybit %s: malformed message skipped (%s)", topic, reason)
@@ -316,17 +334,30 @@ def _delta_changes(
     pybotters removes every size-0 level first (asks, then bids) and then
     updates the others (asks, then bids); the same order gives the same
     ``find()`` order and the same ``watch()`` changes, even when a delta lists
-    a price twice.
+    a price twice. (The hot path: :func:`_price` is inlined.)
     """
     deletes: list[_Change] = []
     puts: list[_Change] = []
-    for side_name, side, sign in (("a", asks, -1.0), ("b", bids, 1.0)):
-        for level in _entries(data, side_name):
-            price, size, fprice, fsize = _price(level)
-            item = {"s": symbol, "S": side_name, "p": price, "v": size}
-            change = (side, (symbol, side_name, price), sign * fprice, item)
-            if fsize:
-                puts.append(change)
-            else:
-                deletes.append(change)
+    level: Any = None
+    try:
+        for side_name, side, sign in (("a", asks, -1.0), ("b", bids, 1.0)):
+            for level in _entries(data, side_name):
+                if type(level) is not list and type(level) is not tuple:
+                    raise TypeError
+                price = level[0]
+                size = level[1]
+                if type(price) is bool or type(size) is bool:
+                    raise TypeError
+                fprice = float(price)
+                fsize = float(size)
+                if not (-_INF < fprice < _INF and 0.0 <= fsize < _INF):
+                    raise ValueError
+                item = {"s": symbol, "S": side_name, "p": price, "v": size}
+                change = (side, (symbol, side_name, price), sign * fprice, item)
+                if fsize:
+                    puts.append(change)
+                else:
+                    deletes.append(change)
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+        raise _MalformedError(f"bad level {_short.repr(level)}") from None
     return deletes, puts

@@ -43,8 +43,6 @@ topic and ignored: pybotters raises ``KeyError`` from ``onmessage`` for it.
 
 from __future__ import annotations
 
-import logging
-import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -57,6 +55,8 @@ from botters.protocol.store import (
 )
 
 from ._book import OrderBook
+from ._common import Once, logger
+from ._common import short as _short
 
 __all__ = [
     "AllLiquidation",
@@ -75,17 +75,6 @@ __all__ = [
     "Trade",
     "Wallet",
 ]
-
-logger = logging.getLogger("botters.store.bybit")
-
-_short = reprlib.Repr()
-_short.maxstring = 120
-_short.maxother = 120
-_short.maxlist = 6
-_short.maxdict = 8
-
-_MAX_REMEMBERED: Final = 1024
-"""Distinct unknown topics/statuses logged at WARNING; later ones are logged at DEBUG."""
 
 
 def _items(data: Any, topic: str) -> list[Item]:
@@ -106,26 +95,6 @@ def _items(data: Any, topic: str) -> list[Item]:
             _short.repr(data),
         )
     return items
-
-
-class _Once:
-    """A bounded set of things already warned about (one WARNING each, then DEBUG)."""
-
-    __slots__ = ("seen",)
-
-    def __init__(self) -> None:
-        self.seen: set[Any] = set()
-
-    def first(self, thing: Any) -> bool:
-        try:
-            if thing in self.seen:
-                return False
-            if len(self.seen) < _MAX_REMEMBERED:
-                self.seen.add(thing)
-                return True
-        except TypeError:  # unhashable: cannot remember it
-            return True
-        return False
 
 
 class Trade(DataStore):
@@ -271,10 +240,10 @@ class Order(DataStore):
 
     _KEYS = ["orderId"]  # noqa: RUF012 - pybotters' surface
 
-    _unknown: _Once
+    _unknown: Once
 
     def _init(self) -> None:
-        self._unknown = _Once()
+        self._unknown = Once()
 
     def _onmessage(self, topic: str, msg: Mapping[str, Any], ws: Any = None) -> None:
         for item in _items(msg.get("data"), topic):
@@ -452,7 +421,7 @@ class BybitDataStore(DataStoreCollection):
             name: store._onmessage  # type: ignore[attr-defined]
             for name, store in self._stores.items()
         }
-        self._unknown_topics = _Once()
+        self._unknown_topics = Once()
 
     def _onmessage(self, msg: Any, ws: MessageSink | None = None) -> None:
         """Route one message by the first word of its ``topic``; log replies that report errors."""
