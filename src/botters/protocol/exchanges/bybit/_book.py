@@ -1,27 +1,27 @@
 """Bybit v5 order book (``orderbook.{depth}.{symbol}``) on botters' book-sync core.
 
-Rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook):
+Rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook,
+paraphrased):
 
 * After a subscribe the first message is a ``snapshot``; ``delta`` messages
-  follow. "Once you have received a snapshot message, you will have to reset
-  your local orderbook": every snapshot replaces the symbol's book, whatever
-  its ``u``.
-* ``u`` is the update id, "in general continuous": a delta applies when its
+  follow. A snapshot means "reset your local book", and Bybit re-sends one
+  (guaranteed current) when it has a problem: every snapshot replaces the
+  symbol's book, whatever its ``u``.
+* ``u`` is the update id, in general continuous: a delta applies when its
   ``u`` is the book's last ``u`` plus one. A ``u`` the book already has (a
   duplicate, or older) is skipped; any other ``u`` means messages were lost,
   so the book is dropped and a resync is asked for (unsubscribe, subscribe:
   Bybit answers with a fresh snapshot).
-* "Occasionally, you'll receive "u"=1, which is a snapshot data due to the
-  restart of the service. So please overwrite your local orderbook": a
-  snapshot with ``u == 1`` resets the book like any snapshot; a *delta* with
-  ``u == 1`` cannot follow a book built on the old sequence and is a gap.
-* Level 1 (linear, inverse, spot) is snapshot-only, and "if 3 seconds have
-  elapsed without a change in the orderbook, the snapshot message will be
-  pushed again, and the field u will be the same as that in the previous
-  message": also a reset (a confirmation).
+* A ``u`` of 1 comes with a full snapshot after a service restart, and the
+  docs say to overwrite the local book: a snapshot with ``u == 1`` resets the
+  book like any snapshot; a *delta* with ``u == 1`` cannot follow a book
+  built on the old sequence and is a gap.
+* Level 1 (linear, inverse, spot) is snapshot-only, and when it has not
+  changed for 3 seconds its snapshot is pushed again with the same ``u``:
+  also a reset (a confirmation).
 * In a delta, a size of 0 removes the price level; any other size inserts or
-  replaces it. ``seq`` (the cross sequence) is not needed for linking one
-  topic's messages and is ignored.
+  replaces it. ``seq`` (the cross sequence across depths) is not needed to
+  link one topic's messages and is ignored.
 """
 
 from __future__ import annotations
@@ -63,10 +63,10 @@ class OrderBook(OrderBookStore):
     One topic per symbol. ``orderbook.1.BTCUSDT`` and ``orderbook.50.BTCUSDT``
     both carry ``"s": "BTCUSDT"`` and fill the same levels, but each has its
     own ``u`` sequence: mixing them (as pybotters does) corrupts the book and
-    breaks the ``u`` chain. The first topic that delivers a message for a
-    symbol owns that symbol's book (:meth:`owner`); messages of any other topic
-    for that symbol are ignored, with one warning per topic. Ownership lasts
-    until the feed is interrupted (``feed_interrupted()``, called by the
+    breaks the ``u`` chain. The first topic that delivers a well-formed message
+    for a symbol owns that symbol's book (:meth:`owner`); messages of any other
+    topic for that symbol are ignored, with one warning per topic. Ownership
+    lasts until the feed is interrupted (``feed_interrupted()``, called by the
     WebSocket client after a reconnect): then the first topic to deliver a
     message again owns the book. Subscribe to one depth per symbol; to change
     depth on a live connection, reconnect (or call ``feed_interrupted()``).

@@ -397,9 +397,9 @@ class BybitDataStore(DataStoreCollection):
     * ``initialize`` with ``/v5/order/realtime``: a query for one order
       (``orderId``/``orderLinkId``) replaces only that order, a continuation
       page (``cursor``) and a query for closed orders (``openOnly`` 1 or 2)
-      replace nothing, and rows with a closed status are not stored. pybotters
-      drops every order of the query's symbol in all three cases, and stores
-      closed rows as open orders.
+      replace nothing, and a row with a closed status removes its order
+      instead of being stored. pybotters drops every order of the query's
+      symbol in all three cases, and stores closed rows as open orders.
     """
 
     def _init(self) -> None:
