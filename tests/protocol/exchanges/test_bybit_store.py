@@ -365,6 +365,18 @@ def test_malformed_book_messages(caplog: pytest.LogCaptureFixture) -> None:
     assert len(conn.requests) == 7
 
 
+def test_past_its_bound_a_book_drops_its_deepest_levels() -> None:
+    # pybotters drops the oldest levels past 9,999 (by first insert), whatever their price.
+    store = BybitDataStore()
+    store.orderbook._MAXLEN = 4
+    store.onmessage(book_msg("snapshot", 1, bids=[["100", "1"], ["99", "1"]], asks=[["101", "1"]]))
+    store.onmessage(book_msg("delta", 2, bids=[["98", "1"], ["100.5", "1"]]))
+    assert store.orderbook.sorted() == {
+        "a": [lv("a", "101", "1")],
+        "b": [lv("b", "100.5", "1"), lv("b", "100", "1"), lv("b", "99", "1")],
+    }
+
+
 @pytest.mark.parametrize("library", ["asyncio", "trio"])
 def test_book_wait_wakes_on_a_delta(library: str) -> None:
     store = BybitDataStore()

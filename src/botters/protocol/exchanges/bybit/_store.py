@@ -449,9 +449,11 @@ class BybitDataStore(DataStoreCollection):
         # (https://bybit-exchange.github.io/docs/v5/websocket/trade/guideline).
         if msg.get("success") is False:
             logger.warning(
-                "Bybit %s refused: %s", msg.get("op", "request"), _short.repr(msg.get("ret_msg"))
+                "Bybit %s refused: %s (%s)",
+                msg.get("op", "request"),
+                _short.repr(msg.get("ret_msg")),
+                _short.repr(msg),
             )
-            logger.debug("Bybit refusal: %s", _short.repr(msg))
         elif "retCode" in msg and msg["retCode"] != 0:
             logger.warning(
                 "Bybit %s failed: retCode %s %s",
