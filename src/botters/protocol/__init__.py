@@ -62,9 +62,9 @@ if TYPE_CHECKING:
         sign_outgoing,
         ws_route_for,
     )
-    from .exchanges.bitflyer._store import (
-        bitFlyerDataStore,
-    )
+    from .exchanges.bitflyer._store import bitFlyerDataStore
+    from .exchanges.bybit._store import BybitDataStore
+    from .exchanges.okx._store import OKXDataStore
     from .store import (
         DEFAULT_STREAM_MAXSIZE,
         BookState,
@@ -123,6 +123,8 @@ _EXPORTS: dict[str, str] = {
     "sign_outgoing": "botters.protocol._ws",
     "ws_route_for": "botters.protocol._ws",
     "bitFlyerDataStore": "botters.protocol.exchanges.bitflyer._store",
+    "BybitDataStore": "botters.protocol.exchanges.bybit._store",
+    "OKXDataStore": "botters.protocol.exchanges.okx._store",
     "DEFAULT_STREAM_MAXSIZE": "botters.protocol.store",
     "BookState": "botters.protocol.store",
     "BookStatus": "botters.protocol.store",
@@ -153,6 +155,7 @@ __all__ = [
     "BookState",
     "BookStatus",
     "BottersError",
+    "BybitDataStore",
     "ConfigError",
     "Credentials",
     "CredentialsError",
@@ -164,6 +167,7 @@ __all__ = [
     "LoginMessage",
     "LoginReply",
     "MessageSink",
+    "OKXDataStore",
     "OrderBookStore",
     "Params",
     "Request",

@@ -131,7 +131,7 @@ class ResyncRequest:
     store: str
     book: Hashable
     reason: str
-    retry_after: float | None = None
+    retry_after: float | None = field(default=None, compare=False)
     _owner: Callable[[], OrderBookStore | None] = field(
         default=_no_owner, repr=False, compare=False
     )

@@ -30,8 +30,8 @@ import math
 from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
-from botters.protocol.store import Link, OrderBookStore, Resubscribe, ResyncRequest
-from botters.protocol.store._book import _Side, _Sync
+from botters.protocol.store import BookSync, Link, OrderBookStore, Resubscribe, ResyncRequest
+from botters.protocol.store._book import _Side
 
 from ._common import Once, logger
 from ._common import short as _short
@@ -173,11 +173,9 @@ class OrderBook(OrderBookStore):
                 changed = True
         if puts:
             changed = True
-            merge = self._merge_level
+            put = self._put_level
             for side, key, sortkey, item in puts:
-                merge(side, key, item, sortkey)
-            if len(self._data) > self._MAXLEN:
-                self._trim()
+                put(side, key, item, sortkey, "update")  # pybotters' _update changes
         if changed and self._waiters:
             self._set()
 
@@ -217,30 +215,9 @@ class OrderBook(OrderBookStore):
         else:
             logger.warning("Bybit %s: malformed message skipped (%s)", topic, reason)
 
-    def _merge_level(
-        self, side: _Side, key: tuple[str, str, Any], item: dict[str, Any], sortkey: float
-    ) -> None:
-        """Update the level ``key`` in place, or add ``item`` (pybotters' ``_update`` changes)."""
-        index = self._index
-        uid = index.get(key)
-        if uid is None:
-            uid = self._next_id
-            self._next_id = uid + 1
-            index[key] = uid
-            self._data[uid] = item
-            side.add(sortkey, item)
-            if self._streams:
-                self._emit("update", None, item)
-        else:
-            # Same symbol, side and price (the key): the level keeps its place.
-            stored = self._data[uid]
-            stored.update(item)
-            if self._streams:
-                self._emit("update", item, stored)
-
     # ------------------------------------------------------------------ sync
 
-    def _link(self, sync: _Sync, ids: Any) -> tuple[Link, Any]:
+    def _link(self, sync: BookSync, ids: Any) -> tuple[Link, Any]:
         """Bybit's rule: ``u == last + 1`` applies; ``u <= last`` is stale; else a gap.
 
         A delta with ``u == 1`` after a later ``u`` means the service
