@@ -24,7 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botters.protocol.exchanges.bybit import BybitDataStore
-from botters.protocol.store import BookState, RestResponse, Resubscribe, ResyncRequest
+from botters.protocol.store import (
+    BookState,
+    InitializeError,
+    RestResponse,
+    Resubscribe,
+    ResyncRequest,
+)
 
 API = "https://api.bybit.com"
 BOOK = "orderbook.50.BTCUSDT"
@@ -1022,9 +1028,13 @@ def test_initialize_orders_classifies_rows_by_status() -> None:
 def test_initialize_skips_bad_responses_and_applies_the_rest(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # pybotters raises ValueError for retCode != 0; botters logs and skips that response.
+    # pybotters raises ValueError for retCode != 0 at once; botters applies the
+    # others first, then raises InitializeError (a ValueError).
     store = BybitDataStore()
-    with caplog.at_level(logging.WARNING, logger="botters.store"):
+    with (
+        caplog.at_level(logging.WARNING, logger="botters.store"),
+        pytest.raises(InitializeError, match=r"position/list: retCode 10001 'bad'") as raised,
+    ):
         store.initialize_nowait(
             (f"{API}/v5/position/list?category=linear", {"retCode": 10001, "retMsg": "bad"}),
             (f"{API}/v5/order/realtime?category=linear", ok([rest_order("1", "BTCUSDT")])),
@@ -1034,10 +1044,10 @@ def test_initialize_skips_bad_responses_and_applies_the_rest(
             (f"{API}/v5/market/orderbook?category=linear&symbol=BTCUSDT", ok([])),
             RestResponse(f"{API}/v5/position/list", ok([position(), "junk"])),
         )
+    assert isinstance(raised.value, ValueError)
     assert [o["orderId"] for o in store.order.find()] == ["1"]
     assert store.position.find() == [position()]
     messages = [r.getMessage() for r in caplog.records]
-    assert any("retCode 10001" in m and "'bad'" in m for m in messages)
     assert any("no category" in m for m in messages)
     assert any("not an object" in m for m in messages)
     assert any("no result.list" in m for m in messages)

@@ -10,7 +10,13 @@ import pytest
 import trio
 
 from botters.protocol import ConfigError
-from botters.protocol.store import DataStore, DataStoreCollection, MessageSink, RestResponse
+from botters.protocol.store import (
+    DataStore,
+    DataStoreCollection,
+    InitializeError,
+    MessageSink,
+    RestResponse,
+)
 
 
 class Recorder(DataStoreCollection):
@@ -26,6 +32,8 @@ class Recorder(DataStoreCollection):
     def _oninitialize(self, response: RestResponse) -> None:
         if response.path == "/boom":
             raise RuntimeError("bad payload")
+        if response.path == "/refused":
+            raise InitializeError(f"refused: {response.data}")
         if response.path != "/v1/items":
             super()._oninitialize(response)
             return
@@ -169,6 +177,25 @@ def test_initialize_applies_the_rest_then_raises_the_first_failure(library: str)
 
     with pytest.raises(ConnectionError, match="first"):
         asyncio.run(main()) if library == "asyncio" else trio.run(main)
+    assert [data for _, _, data in c.responses] == ["a", "b"]
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_an_exchange_error_reply_is_raised_after_the_rest_is_applied(library: str) -> None:
+    c = Recorder()
+
+    async def main() -> None:
+        await c.initialize(
+            ("https://x/refused", "first"),
+            ("https://x/v1/items", "a"),
+            ("https://x/refused", "second"),
+        )
+
+    with pytest.raises(InitializeError, match="refused: first"):
+        asyncio.run(main()) if library == "asyncio" else trio.run(main)
+    assert [data for _, _, data in c.responses] == ["a"]
+    with pytest.raises(ValueError, match="refused: x"):  # pybotters raised ValueError
+        c.initialize_nowait(("https://x/refused", "x"), ("https://x/v1/items", "b"))
     assert [data for _, _, data in c.responses] == ["a", "b"]
 
 

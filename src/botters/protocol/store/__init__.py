@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._async import AsyncLibraryNotFoundError, current_async_library
 from ._book import BookSync, OrderBookStore
-from ._collection import DataStoreCollection, MessageSink, RestResponse
+from ._collection import DataStoreCollection, InitializeError, MessageSink, RestResponse
 from ._store import DataStore, Item
 from ._stream import (
     DEFAULT_STREAM_MAXSIZE,
@@ -38,6 +38,7 @@ __all__ = [
     "DataStore",
     "DataStoreCollection",
     "FetchSnapshot",
+    "InitializeError",
     "Item",
     "Link",
     "MessageSink",

@@ -47,13 +47,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit
 
-from botters.protocol._errors import ConfigError
+from botters.protocol._errors import BottersError, ConfigError
 
 from ._async import Waiter, gather_settled, new_waiter
 from ._store import DataStore, Item
 from ._sync import ResyncRequest
 
-__all__ = ["DataStoreCollection", "MessageSink", "RestResponse"]
+__all__ = ["DataStoreCollection", "InitializeError", "MessageSink", "RestResponse"]
 
 logger = logging.getLogger("botters.store")
 
@@ -62,6 +62,14 @@ _short.maxstring = 120
 _short.maxother = 120
 
 _S = TypeVar("_S", bound=DataStore)
+
+
+class InitializeError(BottersError, ValueError):
+    """A response given to ``initialize`` is the exchange's error reply (Bybit ``retCode != 0``).
+
+    Raised once every other response has been applied, so one refused request
+    does not cost the others. A :class:`ValueError` too, as pybotters raised.
+    """
 
 
 @runtime_checkable
@@ -272,20 +280,23 @@ class DataStoreCollection:
 
         Awaitables are awaited concurrently; the responses are then applied in
         the order given, so the result does not depend on which request
-        finished first. If some fail, the others are still applied and the
-        first failure (in argument order) is raised afterwards. A response
-        for an endpoint the collection does not know, or whose body is not
-        what the endpoint returns, is logged and skipped.
+        finished first. If some fail (the request failed, or the exchange
+        answered with its error reply: :class:`InitializeError`), the others
+        are still applied and the first failure (in argument order) is raised
+        afterwards. A response for an endpoint the collection does not know,
+        or whose body is not what the endpoint returns, is logged and skipped.
         """
         if not responses:
             return
         settled = await gather_settled([_resolve(r) for r in responses])
         errors: list[BaseException] = []
         for ok, value in settled:
-            if ok:
-                self._apply_response(value)
-            else:
+            if not ok:
                 errors.append(value)
+                continue
+            refused = self._apply_response(value)
+            if refused is not None:
+                errors.append(refused)
         if errors:
             raise errors[0]
 
@@ -294,17 +305,23 @@ class DataStoreCollection:
 
         Accepts :class:`RestResponse` values and ``(url, parsed_json)`` pairs,
         e.g. recorded data or responses read with a synchronous HTTP client.
+        Raises the first :class:`InitializeError` once all are applied.
         """
-        for response in responses:
-            self._apply_response(_coerce(response))
+        refusals = [self._apply_response(_coerce(response)) for response in responses]
+        for refused in refusals:
+            if refused is not None:
+                raise refused
 
-    def _apply_response(self, response: RestResponse) -> None:
+    def _apply_response(self, response: RestResponse) -> InitializeError | None:
         try:
             self._oninitialize(response)
+        except InitializeError as exc:
+            return exc
         except Exception:
             logger.exception(
                 "%r: failed to apply the response of %s, skipped", self, _short.repr(response.url)
             )
+        return None
 
     def _oninitialize(self, response: RestResponse) -> None:
         """Apply one REST response. Collections that support ``initialize`` override this."""

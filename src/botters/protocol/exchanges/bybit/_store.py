@@ -49,6 +49,7 @@ from typing import Any, Final
 from botters.protocol.store import (
     DataStore,
     DataStoreCollection,
+    InitializeError,
     Item,
     MessageSink,
     RestResponse,
@@ -391,9 +392,10 @@ class BybitDataStore(DataStoreCollection):
     * The order book follows Bybit's ``u`` chain and resyncs on a gap; see
       :class:`~._book.OrderBook` (one topic per symbol, deltas before a
       snapshot, zero sizes, the size bound).
-    * ``initialize`` logs a response with ``retCode != 0`` and skips it, and
-      applies the others; pybotters raises ``ValueError`` (after whichever
-      responses happened to finish first were applied).
+    * ``initialize`` with a ``retCode != 0`` response applies every other
+      response first, then raises :class:`~botters.protocol.store.InitializeError`
+      (a ``ValueError``, as pybotters raises); pybotters raises at once,
+      after whichever responses happened to finish first.
     * ``initialize`` with ``/v5/order/realtime``: a query for one order
       (``orderId``/``orderLinkId``) replaces only that order, a continuation
       page (``cursor``) and a query for closed orders (``openOnly`` 1 or 2)
@@ -481,13 +483,10 @@ class BybitDataStore(DataStoreCollection):
             logger.warning("Bybit %s: the body is not an object; skipped", path)
             return
         if data.get("retCode") != 0:
-            logger.warning(
-                "Bybit %s: retCode %s %s; response skipped",
-                path,
-                _short.repr(data.get("retCode")),
-                _short.repr(data.get("retMsg")),
+            raise InitializeError(
+                f"Bybit {path}: retCode {_short.repr(data.get('retCode'))} "
+                f"{_short.repr(data.get('retMsg'))}; response not applied"
             )
-            return
         result = data.get("result")
         rows = result.get("list") if isinstance(result, dict) else None
         if not isinstance(rows, list):
