@@ -102,6 +102,8 @@ class Fill:
     time: float
     realized: Decimal
     """The profit or loss this fill booked by closing lots (0 if it closed none)."""
+    closed: Decimal
+    """How much of an open position this fill closed (0 on spot)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -228,22 +230,31 @@ class Account:
         order.state = "COMPLETED"
         order.updated = now
         self._fills += 1
-        realized = Decimal(0)
+        realized = closed = Decimal(0)
         if margin:
-            realized = self._book(order.symbol, order.side, price, size, now)
+            realized, closed = self._book(order.symbol, order.side, price, size, now)
             self.realized[order.symbol] = self.realized.get(order.symbol, Decimal(0)) + realized
         elif base and quote:
             sign = 1 if order.side == "BUY" else -1
             for currency, amount in ((base, sign * size), (quote, -sign * size * price)):
                 self.balances[currency] = self.balances.get(currency, Decimal(0)) + amount
         return Fill(
-            number=self._fills, order=order, price=price, size=size, time=now, realized=realized
+            number=self._fills,
+            order=order,
+            price=price,
+            size=size,
+            time=now,
+            realized=realized,
+            closed=closed,
         )
 
     # -------------------------------------------------------------- positions
 
-    def _book(self, symbol: str, side: str, price: Decimal, size: Decimal, now: float) -> Decimal:
+    def _book(
+        self, symbol: str, side: str, price: Decimal, size: Decimal, now: float
+    ) -> tuple[Decimal, Decimal]:
         realized = Decimal(0)
+        wanted = size
         lots = [lot for lot in self.lots if lot.symbol == symbol]
         if lots and lots[0].side != side:
             for lot in lots:
@@ -263,7 +274,7 @@ class Account:
             self.lots = [lot for lot in self.lots if lot.size > 0]
         if size > 0:
             self.lots.append(Lot(symbol=symbol, side=side, price=price, size=size, open_date=now))
-        return realized
+        return realized, wanted - size
 
     def symbol_lots(self, symbol: str | None) -> list[Lot]:
         """The open lots of ``symbol`` (of every product if ``None``), oldest first."""

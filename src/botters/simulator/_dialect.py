@@ -29,6 +29,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
@@ -41,12 +42,18 @@ from ._market import MarketSpec
 if TYPE_CHECKING:
     from ._server import Simulator
 
-__all__ = ["Dialect", "RestError", "Route", "Secret", "dumps"]
+__all__ = ["Dialect", "RestError", "Route", "Secret", "dumps", "plain"]
 
 
 def dumps(obj: Any) -> str:
     """Compact JSON, as exchanges send it."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: ``"0.5"``, ``"10"``, ``"0"``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,10 +60,13 @@ class Engine:
     def place(self, request: OrderRequest, *, now: float) -> tuple[Order, Fill | None]:
         """Record an order and fill it at once if it is marketable."""
         order = self.account.place(request, now=now)
+        return order, self.match(order, now=now)
+
+    def match(self, order: Order, *, now: float) -> Fill | None:
+        """Fill a just-recorded order if it is marketable (dialects that report it first)."""
         market = self.markets[order.symbol]
         price = self._marketable(order, market)
-        fill = None if price is None else self._execute(order, market, price, now)
-        return order, fill
+        return None if price is None else self._execute(order, market, price, now)
 
     @staticmethod
     def _marketable(order: Order, market: Market) -> Decimal | None:

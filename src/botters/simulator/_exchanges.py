@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Final
 
 from ._bitflyer import BitFlyer
+from ._bybit import Bybit
 from ._dialect import Dialect
 from ._market import MarketSpec
 
@@ -18,7 +19,9 @@ __all__ = [
     "SIMULATED_HOSTS_BY_EXCHANGE",
 ]
 
-DIALECTS: Final[Mapping[str, type[Dialect]]] = MappingProxyType({d.name: d for d in (BitFlyer,)})
+DIALECTS: Final[Mapping[str, type[Dialect]]] = MappingProxyType(
+    {d.name: d for d in (BitFlyer, Bybit)}
+)
 
 EXCHANGES: Final = tuple(DIALECTS)
 """What ``Simulator(exchange=...)`` accepts: ``("bitflyer", "bybit", "okx")``."""
