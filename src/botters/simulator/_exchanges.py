@@ -10,6 +10,7 @@ from ._bitflyer import BitFlyer
 from ._bybit import Bybit
 from ._dialect import Dialect
 from ._market import MarketSpec
+from ._okx import Okx
 
 __all__ = [
     "DEFAULT_MARKETS_BY_EXCHANGE",
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 DIALECTS: Final[Mapping[str, type[Dialect]]] = MappingProxyType(
-    {d.name: d for d in (BitFlyer, Bybit)}
+    {d.name: d for d in (BitFlyer, Bybit, Okx)}
 )
 
 EXCHANGES: Final = tuple(DIALECTS)

@@ -218,6 +218,7 @@ class Market:
         self.asks: dict[int, int] = {}
         self.tick_id = 0
         self.ltp = start
+        self.last_size = 0
         self.high = start
         self.low = start
         self.volume = 0
@@ -340,6 +341,7 @@ class Market:
     def _trade(self, side: str, price: int, size: int, now: float) -> Trade:
         self._trade_id += 1
         self.ltp = price
+        self.last_size = size
         self.high = max(self.high, price)
         self.low = min(self.low, price)
         self.volume += size
