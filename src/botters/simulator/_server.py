@@ -441,7 +441,7 @@ class Simulator:
             self._tick_task = asyncio.create_task(self._tick_loop(self._tick_interval))
         self._state = "running"
         logger.info(
-            "simulator serving %s as %s and %s (products %s, seed %r)",
+            "simulator (%s) serving %s and %s (products %s, seed %r)",
             self.exchange,
             self.rest_url,
             self.ws_url,
