@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import zlib
 from typing import Any
 
 import aiohttp
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,8 @@ from botters.simulator._books import BookView
 from botters.simulator._market import Market
 from botters.simulator._okx_shapes import checksum, checksum_text
 
-from ._venues import Book, Feed, okx_checksum
+from ._venues import Book, Feed, bybit_headers, okx_checksum, okx_headers
+from .conftest import rest_headers
 
 DEEP_LINEAR = MarketSpec(
     product_code="BTCUSDT",
@@ -156,3 +159,191 @@ def test_checksum_of_the_documented_uneven_book() -> None:
     bids = [["3366.1", "7", "0", "3"], ["3366", "6", "3", "4"], ["3365", "5", "0", "1"]]
     asks = [["3366.8", "9", "10", "3"], ["3368", "8", "3", "4"]]
     assert checksum_text(bids, asks) == "3366.1:7:3366.8:9:3366:6:3368:8:3365:5"
+
+
+# ------------------------------------------------- any input, a live connection
+
+WORDS = st.sampled_from(
+    [
+        "subscribe",
+        "unsubscribe",
+        "auth",
+        "login",
+        "ping",
+        "books",
+        "orders",
+        "BTCUSDT",
+        "BTC-USDT-SWAP",
+        "FX_BTC_JPY",
+        "orderbook.50.BTCUSDT",
+        "lightning_board_FX_BTC_JPY",
+        "ANY",
+    ]
+)
+OPS = st.sampled_from(["subscribe", "subscribe", "unsubscribe", "auth", "login", "ping"])
+OP = st.one_of(OPS, OPS, OPS, st.none(), st.text(max_size=6))
+"""Mostly a real op: that is where the request handling is."""
+LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.text(max_size=8), WORDS
+)
+JSON = st.recursive(
+    LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.one_of(WORDS, st.sampled_from(["channel", "instId", "instType"])), inner, max_size=3
+        )
+    ),
+    max_leaves=10,
+)
+REQUESTS = {
+    "bitflyer": st.fixed_dictionaries(
+        {
+            "jsonrpc": st.just("2.0"),
+            "id": LEAF,
+            "method": OP,
+            "params": st.fixed_dictionaries({"channel": st.one_of(WORDS, JSON)}) | JSON,
+        }
+    ),
+    "bybit": st.fixed_dictionaries(
+        {
+            "op": OP,
+            "args": st.lists(st.one_of(WORDS, JSON), min_size=1, max_size=3) | JSON,
+            "req_id": LEAF,
+        }
+    ),
+    "okx": st.fixed_dictionaries(
+        {
+            "op": OP,
+            "args": st.lists(
+                st.fixed_dictionaries(
+                    {"channel": st.one_of(WORDS, LEAF)},
+                    optional={"instId": st.one_of(WORDS, JSON), "instType": st.one_of(WORDS, JSON)},
+                )
+                | JSON,
+                max_size=3,
+            ),
+        }
+    ),
+}
+PATHS = {
+    "bitflyer": ["/json-rpc"],
+    "bybit": ["/v5/public/linear", "/v5/public/spot", "/v5/private"],
+    "okx": ["/ws/v5/public", "/ws/v5/private"],
+}
+SENTINEL = {
+    "bitflyer": '{"jsonrpc":"2.0","id":"end","method":"unsubscribe","params":{"channel":"x"}}',
+    "bybit": '{"op":"ping","req_id":"end"}',
+    "okx": "ping",
+}
+
+
+@pytest.mark.parametrize("exchange", list(PATHS))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_any_frames_get_answers_and_never_break_the_connection(
+    exchange: str, data: st.DataObject
+) -> None:
+    path = data.draw(st.sampled_from(PATHS[exchange]))
+    frames = data.draw(
+        st.lists(
+            REQUESTS[exchange].map(json.dumps) | JSON.map(json.dumps) | st.text(max_size=12),
+            max_size=6,
+        )
+    )
+
+    async def main() -> None:
+        async with (
+            Simulator(exchange=exchange, tick_interval=None) as sim,
+            aiohttp.ClientSession() as s,
+            s.ws_connect(sim.ws_url_for(path)) as ws,
+        ):
+            for frame in frames:
+                await ws.send_str(frame)
+            sim.advance(2)
+            await ws.send_str(SENTINEL[exchange])
+            while True:
+                msg = await ws.receive(timeout=10)
+                assert msg.type is aiohttp.WSMsgType.TEXT, (msg, frames)
+                if msg.data == "pong" or '"end"' in msg.data:
+                    break
+            assert sim.connections[0].open
+
+    asyncio.run(main())
+
+
+VALUE = st.one_of(
+    st.lists(LEAF, max_size=2),
+    st.dictionaries(st.text(max_size=3), LEAF, max_size=2),
+    LEAF,
+    st.sampled_from(
+        ["BUY", "Buy", "buy", "LIMIT", "Limit", "limit", "linear", "cross", "0.01", "1"]
+    ),
+)
+ORDER_KEYS = {
+    "bitflyer": [
+        "product_code",
+        "side",
+        "child_order_type",
+        "size",
+        "price",
+        "child_order_acceptance_id",
+        "child_order_id",
+        "minute_to_expire",
+        "time_in_force",
+    ],
+    "bybit": [
+        "category",
+        "symbol",
+        "side",
+        "orderType",
+        "qty",
+        "price",
+        "timeInForce",
+        "orderLinkId",
+        "orderId",
+    ],
+    "okx": ["instId", "tdMode", "side", "ordType", "sz", "px", "clOrdId", "ordId"],
+}
+BODIES = {
+    exchange: st.fixed_dictionaries({}, optional=dict.fromkeys(keys, VALUE)) | JSON
+    for exchange, keys in ORDER_KEYS.items()
+}
+ORDER_PATHS = {
+    "bitflyer": ["/v1/me/sendchildorder", "/v1/me/cancelchildorder"],
+    "bybit": ["/v5/order/create", "/v5/order/cancel"],
+    "okx": ["/api/v5/trade/order", "/api/v5/trade/cancel-order"],
+}
+
+
+def signed(exchange: str, path: str, body: str) -> dict[str, str]:
+    if exchange == "bitflyer":
+        return rest_headers("POST", path, body)
+    if exchange == "bybit":
+        return bybit_headers(body)
+    return okx_headers("POST", path, body)
+
+
+@pytest.mark.parametrize("exchange", list(ORDER_PATHS))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_signed_order_body_gets_the_exchanges_answer(
+    exchange: str, data: st.DataObject
+) -> None:
+    path = data.draw(st.sampled_from(ORDER_PATHS[exchange]))
+    body = json.dumps(data.draw(BODIES[exchange]))
+
+    async def main() -> None:
+        async with (
+            Simulator(exchange=exchange, tick_interval=None) as sim,
+            aiohttp.ClientSession() as s,
+            s.post(
+                sim.rest_url + path, data=body.encode(), headers=signed(exchange, path, body)
+            ) as r,
+        ):
+            assert r.status in (200, 400), (r.status, await r.text())
+            text = await r.text()
+            if text:
+                json.loads(text)
+
+    asyncio.run(main())

@@ -95,7 +95,7 @@ def parse_order(body: Any, *, products: set[str], now: float, number: int) -> Or
     if not isinstance(body, dict):
         raise OrderError("the body must be a JSON object")
     product_code = body.get("product_code")
-    if product_code not in products:
+    if not isinstance(product_code, str) or product_code not in products:
         raise OrderError(f"unknown product_code {product_code!r}")
     side = body.get("side")
     if side not in ("BUY", "SELL"):

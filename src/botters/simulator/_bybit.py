@@ -249,8 +249,8 @@ class Bybit(Dialect):
         market = self._market_of(params)
         assert market is not None
         spec = market.spec
-        side = _SIDES.get(params.get("side"))  # type: ignore[arg-type]
-        order_type = _TYPES.get(params.get("orderType"))  # type: ignore[arg-type]
+        side = _lookup(_SIDES, params.get("side"))
+        order_type = _lookup(_TYPES, params.get("orderType"))
         if side is None:
             raise _bad("side invalid")
         if order_type is None:
@@ -480,7 +480,9 @@ class Bybit(Dialect):
             self._refuse(conn, op, req_id, "error:args must be a list of topics")
             return
         for topic in args:
-            if op == "unsubscribe":
+            if not isinstance(topic, str):
+                error: str | None = "error:topics must be strings"
+            elif op == "unsubscribe":
                 error = None if topic in conn._subscriptions else f"error:not subscribed,{topic}"
             elif topic in conn._subscriptions:
                 error = f"error:already subscribed,topic:{topic}"
@@ -700,6 +702,10 @@ class Bybit(Dialect):
     def balance(self) -> Any:
         """The unified account (a ``GET /v5/account/wallet-balance`` list entry)."""
         return shapes.wallet_row(self.engine.account, self.engine.marks())
+
+
+def _lookup(table: Mapping[str, str], value: Any) -> str | None:
+    return table.get(value) if isinstance(value, str) else None
 
 
 def _with_req_id(reply: dict[str, Any], req_id: Any) -> dict[str, Any]:

@@ -255,7 +255,7 @@ class Okx(Dialect):
         side = params["side"]
         if side not in ("buy", "sell"):
             raise _order_failed("51000", "Parameter side error")
-        if params["ordType"] not in _ORD_TYPES:
+        if not isinstance(params["ordType"], str) or params["ordType"] not in _ORD_TYPES:
             raise _order_failed("51000", "Parameter ordType error")
         order_type, time_in_force = _ORD_TYPES[params["ordType"]]
         size = self._number(params, "sz", spec.lot)
@@ -462,6 +462,8 @@ class Okx(Dialect):
             f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist. "
             "Please use the correct URL, channel and parameters referring to API document.",
         )
+        if inst_id is not None and not isinstance(inst_id, str):
+            return wrong
         if channel in PUBLIC_CHANNELS and not private:
             return None if inst_id in self.engine.markets else wrong
         if channel not in PRIVATE_CHANNELS or not private:

@@ -956,7 +956,7 @@ class Simulator:
         """Stop the automatic ticks (the market holds still until :meth:`resume`).
 
         :meth:`advance` and :meth:`move_price` still tick. Use it to compare a
-        client's book with :meth:`board_snapshot` at a quiet moment.
+        client's book with :meth:`book_levels` (or :meth:`board_snapshot`) at a quiet moment.
         """
         self._call(setattr, self, "_paused", True)
 
