@@ -282,6 +282,7 @@ class BitFlyer(Dialect):
     demo_apis = DEMO_APIS
     currency = "JPY"
     unified = False
+    whole_units = True
     window = 60.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

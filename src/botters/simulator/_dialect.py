@@ -105,6 +105,8 @@ class Dialect(ABC):
     """The account currency: the collateral's."""
     unified: ClassVar[bool]
     """Whether the collateral is the account currency's spot balance (see ``_account.py``)."""
+    whole_units: ClassVar[bool] = False
+    """Whether closed positions book whole currency units (bitFlyer's yen), not exact amounts."""
     window: ClassVar[float]
     """Seconds a signed timestamp may be off by default."""
     checksums: bool = False

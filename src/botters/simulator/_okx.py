@@ -118,8 +118,12 @@ def key_of(arg: Mapping[str, Any]) -> str:
     return f"{arg['channel']}:{inst_id}" if inst_id else str(arg["channel"])
 
 
-def _order_failed(code: str, message: str) -> RestError:
-    return RestError(200, "1", dumps({"sCode": code, "sMsg": message}))
+class _OrderFailedError(RestError):
+    """One order refused: ``code: "1"`` on top, the reason as ``sCode``/``sMsg`` in ``data``."""
+
+    def __init__(self, s_code: str, s_msg: str) -> None:
+        super().__init__(200, "1", s_msg)
+        self.s_code = s_code
 
 
 class Okx(Dialect):
@@ -195,9 +199,15 @@ class Okx(Dialect):
     def error_response(self, error: RestError) -> web.Response:
         """``{"code", "msg", "data": []}``; a refused order carries its ``sCode`` in ``data``."""
         now = self._micros()
-        if error.code == "1":
-            detail = json.loads(error.message)
-            row = {"clOrdId": "", "ordId": "", "tag": "", "ts": str(now // 1000), **detail}
+        if isinstance(error, _OrderFailedError):
+            row = {
+                "clOrdId": "",
+                "ordId": "",
+                "tag": "",
+                "ts": str(now // 1000),
+                "sCode": error.s_code,
+                "sMsg": error.message,
+            }
             body: dict[str, Any] = {"code": "1", "msg": "All operations failed", "data": [row]}
             body |= {"inTime": str(now), "outTime": str(now)}
         elif error.status == 401:
@@ -241,7 +251,7 @@ class Okx(Dialect):
     def _instrument(self, inst_id: Any) -> Market:
         market = self.engine.markets.get(inst_id) if isinstance(inst_id, str) else None
         if market is None:
-            raise _order_failed("51001", "Instrument ID does not exist.")
+            raise _OrderFailedError("51001", "Instrument ID does not exist.")
         return market
 
     def _order(self, request: web.Request, body: bytes) -> web.Response:
@@ -251,12 +261,12 @@ class Okx(Dialect):
         spec = market.spec
         td_mode = params["tdMode"]
         if td_mode not in (("cross", "isolated") if spec.margin else ("cash",)):
-            raise _order_failed("51000", "Parameter tdMode error")
+            raise _OrderFailedError("51000", "Parameter tdMode error")
         side = params["side"]
         if side not in ("buy", "sell"):
-            raise _order_failed("51000", "Parameter side error")
+            raise _OrderFailedError("51000", "Parameter side error")
         if not isinstance(params["ordType"], str) or params["ordType"] not in _ORD_TYPES:
-            raise _order_failed("51000", "Parameter ordType error")
+            raise _OrderFailedError("51000", "Parameter ordType error")
         order_type, time_in_force = _ORD_TYPES[params["ordType"]]
         size = self._number(params, "sz", spec.lot)
         price = Decimal(0) if order_type == "MARKET" else self._number(params, "px", spec.tick)
@@ -265,9 +275,9 @@ class Okx(Dialect):
         if cl_ord_id != "" and not (
             isinstance(cl_ord_id, str) and len(cl_ord_id) <= 32 and cl_ord_id.isalnum()
         ):
-            raise _order_failed("51000", "Parameter clOrdId error")
+            raise _OrderFailedError("51000", "Parameter clOrdId error")
         if cl_ord_id and account.find(client_id=cl_ord_id) is not None:
-            raise _order_failed("51016", "Duplicated clOrdId")
+            raise _OrderFailedError("51016", "Duplicated clOrdId")
         now = self.sim._now()
         order = account.place(
             OrderRequest(
@@ -308,7 +318,7 @@ class Okx(Dialect):
         except InvalidOperation:
             number = Decimal("NaN")
         if not number.is_finite() or number <= 0 or number % step:
-            raise _order_failed("51000", f"Parameter {name} error")
+            raise _OrderFailedError("51000", f"Parameter {name} error")
         return number
 
     def _cancel_order(self, request: web.Request, body: bytes) -> web.Response:
@@ -323,7 +333,7 @@ class Okx(Dialect):
             order = account.find(client_id=str(cl_ord_id))
         else:
             raise RestError(400, 50014, "Parameter ordId can not be empty.")
-        failed = _order_failed(
+        failed = _OrderFailedError(
             "51400",
             "Order cancellation failed as the order has been filled, canceled or does not exist.",
         )

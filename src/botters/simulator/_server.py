@@ -268,7 +268,7 @@ class Simulator:
             collateral,
             currency=dialect_type.currency,
             unified=dialect_type.unified,
-            whole_units=not dialect_type.unified,
+            whole_units=dialect_type.whole_units,
         )
         self._engine = Engine(specs, seed, account)
         self._start_time = clock() if start_time is None else start_time
