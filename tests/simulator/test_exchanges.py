@@ -98,3 +98,11 @@ def test_bitflyer_stays_the_default_and_keeps_its_shapes() -> None:
     assert int(price) == sim.board_snapshot("FX_BTC_JPY")["bids"][0]["price"]
     assert float(size) == sim.board_snapshot("FX_BTC_JPY")["bids"][0]["size"]
     assert isinstance(sim.mid_price("FX_BTC_JPY"), int)
+
+
+def test_apis_are_the_credentials_accepted(known_secrets: dict[str, str]) -> None:
+    known_secrets["my-okx-test-secret"] = "test_apis_are_the_credentials_accepted"
+    custom = {"okx": ["my-key", "my-okx-test-secret", "my-phrase"], "bybit": ["x", "y"]}
+    sim = Simulator(exchange="okx", apis=custom)
+    assert sim.apis == {"okx": ("my-key", "my-okx-test-secret", "my-phrase")}
+    assert Simulator(exchange="bybit", apis=custom).apis == {"bybit": ("x", "y")}

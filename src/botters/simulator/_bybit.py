@@ -684,8 +684,8 @@ class Bybit(Dialect):
     # ============================================================== account
 
     def ticker(self, symbol: str) -> Any:
-        """A ``GET /v5/market/tickers`` row."""
-        return self._tickers[symbol]
+        """A ``GET /v5/market/tickers`` row (a copy)."""
+        return dict(self._tickers[symbol])
 
     def orders(self) -> list[Any]:
         """Every order (any status), newest first, as ``GET /v5/order/realtime`` rows."""

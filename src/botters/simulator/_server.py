@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from ssl import SSLContext
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Final, Self, TypeVar
 
 try:
@@ -276,6 +276,9 @@ class Simulator:
         self._clock = clock
         self._close_timeout = close_timeout
         keys = dialect_type.parse_apis(dialect_type.demo_apis if apis is None else apis)
+        key, secret = next(iter(keys.items()))
+        accepted = (key, secret.secret, secret.passphrase)[: 3 if secret.passphrase else 2]
+        self._apis: Mapping[str, tuple[str, ...]] = MappingProxyType({exchange: accepted})
 
         self._state = "new"
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -379,11 +382,12 @@ class Simulator:
 
     @property
     def apis(self) -> Mapping[str, tuple[str, ...]]:
-        """The exchange's demo credentials (:data:`DEMO_APIS_BY_EXCHANGE`), ``apis=`` shape.
+        """The credentials accepted, in the ``apis=`` shape: hand them to the client.
 
-        The credentials accepted unless ``apis=`` named others.
+        ``{"okx": (key, secret, passphrase)}``; the exchange's
+        :data:`DEMO_APIS_BY_EXCHANGE` entry unless ``apis=`` named others.
         """
-        return self._dialect.demo_apis
+        return self._apis
 
     @property
     def resolve(self) -> dict[str, tuple[str, int]]:
