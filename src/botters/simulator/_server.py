@@ -423,7 +423,10 @@ class Simulator:
         for path in self._dialect.ws_paths:
             app.router.add_get(path, self._ws_handler)
         for route in self._dialect.routes():
-            app.router.add_route(route.method, route.path, self._rest(route))
+            if route.method == "GET":  # HEAD too, as aiohttp's add_get does
+                app.router.add_get(route.path, self._rest(route))
+            else:
+                app.router.add_route(route.method, route.path, self._rest(route))
         runner = web.AppRunner(
             app,
             handle_signals=False,
