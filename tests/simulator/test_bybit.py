@@ -161,6 +161,7 @@ def test_pings_and_refused_requests(caplog: pytest.LogCaptureFixture) -> None:
                 {"op": "subscribe", "args": ["order"]},  # private, on public
                 {"op": "subscribe", "args": []},
                 {"op": "unsubscribe", "args": ["tickers.BTCUSDT"]},
+                {"op": "subscribe", "args": ["tickers.BTCUSDT", "tickers.BTCUSDT"]},
                 {"op": "auth", "args": []},  # no login on public streams
                 {"op": "dance"},
                 [1, 2],
@@ -197,7 +198,7 @@ def test_pings_and_refused_requests(caplog: pytest.LogCaptureFixture) -> None:
 
     with caplog.at_level(logging.WARNING, logger="botters.simulator"):
         run(main)
-    assert len([r for r in caplog.records if "rejected request" in r.getMessage()]) == 11
+    assert len([r for r in caplog.records if "rejected request" in r.getMessage()]) == 12
 
 
 def test_tickers_snapshot_then_deltas_and_public_trades() -> None:

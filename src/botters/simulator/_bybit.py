@@ -479,9 +479,12 @@ class Bybit(Dialect):
         if not isinstance(args, list) or not args:
             self._refuse(conn, op, req_id, "error:args must be a list of topics")
             return
+        seen: set[str] = set()
         for topic in args:
             if not isinstance(topic, str):
                 error: str | None = "error:topics must be strings"
+            elif topic in seen:
+                error = f"error:duplicate topic,topic:{topic}"
             elif op == "unsubscribe":
                 error = None if topic in conn._subscriptions else f"error:not subscribed,{topic}"
             elif topic in conn._subscriptions:
@@ -491,6 +494,7 @@ class Bybit(Dialect):
             if error is not None:
                 self._refuse(conn, op, req_id, error)
                 return
+            seen.add(topic)
         self._reply(conn, op, req_id, ok=True, msg="")
         for topic in args:
             conn._forget(topic)
