@@ -18,15 +18,19 @@ from typing import Any
 import aiohttp
 import pytest
 
-from botters.simulator import DEMO_APIS
+from botters.simulator import DEMO_APIS, DEMO_APIS_BY_EXCHANGE
 
 KEY, SECRET = DEMO_APIS["bitflyer"]
 
 
 @pytest.fixture(autouse=True)
 def _register_demo_secret(known_secrets: dict[str, str]) -> None:
-    # The end-of-run log scan fails the suite if the demo secret is ever logged.
+    # The end-of-run log scan fails the suite if a demo secret is ever logged.
     known_secrets[SECRET] = "simulator DEMO_APIS secret"
+    for exchange, apis in DEMO_APIS_BY_EXCHANGE.items():
+        for _key, *private in apis.values():
+            for value in private:
+                known_secrets[value] = f"simulator {exchange} demo secret or passphrase"
 
 
 def rest_headers(

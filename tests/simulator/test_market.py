@@ -11,19 +11,34 @@ from hypothesis import strategies as st
 
 from botters import bitFlyerDataStore
 from botters.simulator import DEFAULT_MARKETS, MarketSpec
-from botters.simulator._account import Account, OrderError
-from botters.simulator._market import Market, iso_date
+from botters.simulator._account import Account, Order, OrderError
+from botters.simulator._bitflyer import (
+    board_diff,
+    board_message,
+    cancel_event,
+    execution_event,
+    order_row,
+    parse_order,
+    ticker_message,
+)
+from botters.simulator._engine import Engine, TickResult
+from botters.simulator._market import Market, TickData, iso_date
 
 FX = DEFAULT_MARKETS["FX_BTC_JPY"]
 
 
 def run_ticks(seed: int | str, n: int, spec: MarketSpec = FX) -> tuple[list[Any], Market]:
     market = Market(spec, seed)
-    out = [market.board_message()]
+    out: list[Any] = [board_message(market)]
     for i in range(n):
         data = market.step(1_700_000_000.0 + i)
-        out.append((data.board, data.ticker, data.executions))
+        out.append((data.bids, data.asks, data.trades))
     return out, market
+
+
+def board(market: Market, data: TickData) -> dict[str, Any]:
+    """The tick's bitFlyer board message."""
+    return board_diff(market, data.bids, data.asks)
 
 
 def test_same_seed_same_market() -> None:
@@ -61,31 +76,33 @@ def test_book_invariants_and_diffs(seed: int, ticks: int) -> None:
         assert bids
         assert asks
         assert max(bids) < market.fair < min(asks)
-        mid = data.board["mid_price"]
-        assert mid == (max(bids) + min(asks)) // 2
-        assert all(p <= mid for p in bids)
-        assert all(p > mid for p in asks)
-        assert all(p % step == 0 for p in [*bids, *asks])
+        message = board(market, data)
+        mid = message["mid_price"]
+        assert mid == (max(bids) + min(asks)) // 2 * step
+        assert all(p * step <= mid for p in bids)
+        assert all(p * step > mid for p in asks)
         assert all(s > 0 for s in [*bids.values(), *asks.values()])
-        assert all(market.fair - p <= FX.depth * step for p in bids)
-        assert all(p - market.fair <= FX.depth * step for p in asks)
-        # Applying the diff to the previous book gives the new one exactly.
+        assert all(market.fair - p <= FX.depth for p in bids)
+        assert all(p - market.fair <= FX.depth for p in asks)
+        # Applying the printed diff to the previous book gives the new one exactly.
         for before, side in ((before_bids, "bids"), (before_asks, "asks")):
-            for level in data.board[side]:
+            for level in message[side]:
+                price = FX.ticks(level["price"])
                 if level["size"] == 0:
-                    before.pop(level["price"], None)
+                    before.pop(price, None)
                 else:
-                    before[level["price"]] = level["size"]
+                    before[price] = round(level["size"] * 100)  # lots of 0.01
         assert before_bids == bids
         assert before_asks == asks
         # Only changed levels, and a deletion is size 0.
-        assert data.board["bids"] or data.board["asks"]
-        assert data.ticker["best_bid"] == max(bids)
-        assert data.ticker["best_ask"] == min(asks)
-        assert data.ticker["tick_id"] == i + 1
-        for execution in data.executions:
-            assert execution["side"] in ("BUY", "SELL")
-            assert execution["size"] > 0
+        assert message["bids"] or message["asks"]
+        ticker = ticker_message(market, 1_700_000_000.0 + i)
+        assert ticker["best_bid"] == max(bids) * step
+        assert ticker["best_ask"] == min(asks) * step
+        assert ticker["tick_id"] == i + 1
+        for trade in data.trades:
+            assert trade.side in ("BUY", "SELL")
+            assert trade.size > 0
 
 
 def test_diffs_touch_few_levels_near_the_mid() -> None:
@@ -93,9 +110,9 @@ def test_diffs_touch_few_levels_near_the_mid() -> None:
     sizes = []
     for i in range(500):
         data = market.step(1_700_000_000.0 + i)
-        changed = data.board["bids"] + data.board["asks"]
+        changed = [*data.bids, *data.asks]
         sizes.append(len(changed))
-        near = [lvl for lvl in changed if abs(lvl["price"] - market.fair) <= 8 * FX.price_step]
+        near = [price for price in changed if abs(price - market.fair) <= 8]
         assert near  # every tick touches the top of the book
     assert max(sizes) <= 2 * FX.depth
     assert sum(sizes) / len(sizes) < 8
@@ -125,25 +142,25 @@ def test_store_fed_snapshot_and_diffs_matches_market() -> None:
         )
 
     for i in range(20):
-        feed(f"lightning_board_{code}", market.step(1_700_000_000.0 + i).board)
-    feed(f"lightning_board_snapshot_{code}", market.board_message())
+        feed(f"lightning_board_{code}", board(market, market.step(1_700_000_000.0 + i)))
+    feed(f"lightning_board_snapshot_{code}", board_message(market))
     for i in range(300):
-        feed(f"lightning_board_{code}", market.step(1_700_000_100.0 + i).board)
+        feed(f"lightning_board_{code}", board(market, market.step(1_700_000_100.0 + i)))
     bids, asks = market.levels()
     book = store.board.sorted({"product_code": code})
-    assert [(x["price"], x["size"]) for x in book["bids"]] == bids
-    assert [(x["price"], x["size"]) for x in book["asks"]] == asks
+    assert [(x["price"], x["size"]) for x in book["bids"]] == [(p, s / 100) for p, s in bids]
+    assert [(x["price"], x["size"]) for x in book["asks"]] == [(p, s / 100) for p, s in asks]
     assert store.board.mid_price[code] == market.mid_price
 
 
 def test_move_price_crosses_levels() -> None:
     market = Market(FX, 2)
     top_bids = [p for p, _ in market.levels()[0][:3]]
-    data = market.step(1_700_000_000.0, to_price=top_bids[-1] - 1)
-    sold = {e["price"] for e in data.executions if e["side"] == "SELL"}
+    data = market.step(1_700_000_000.0, to_ticks=top_bids[-1] - 1)
+    sold = {t.price for t in data.trades if t.side == "SELL"}
     assert set(top_bids) <= sold
     assert max(market.bids) < top_bids[-1]
-    assert {lvl["price"] for lvl in data.board["bids"] if lvl["size"] == 0} >= set(top_bids)
+    assert {price for price, size in data.bids.items() if size == 0} >= set(top_bids)
 
 
 def test_market_spec_validation() -> None:
@@ -151,6 +168,16 @@ def test_market_spec_validation() -> None:
         MarketSpec(product_code="X", start_price=1000, depth=1)
     with pytest.raises(ValueError, match="start_price too low"):
         MarketSpec(product_code="X", start_price=10)
+    with pytest.raises(ValueError, match="multiple of price_step"):
+        MarketSpec(product_code="X", start_price="65000.05", price_step="0.1")
+    with pytest.raises(ValueError, match="bad market spec"):
+        MarketSpec(product_code="X", start_price=1000, size_step=0)
+    spec = MarketSpec(product_code="BTCUSDT", start_price="65000.0", price_step="0.10")
+    assert (spec.base, spec.quote) == ("BTC", "USDT")
+    assert str(spec.price(650001)) == "65000.10"
+    assert spec.ticks("65000.149") == 650001
+    assert (MarketSpec(product_code="BTC-USDT-SWAP", start_price=100).base) == "BTC"
+    assert (MarketSpec(product_code="FX_BTC_JPY", start_price=100).quote) == "JPY"
 
 
 def test_iso_date() -> None:
@@ -161,9 +188,20 @@ def test_iso_date() -> None:
 # ------------------------------------------------------------------ account
 
 
-def order(account: Account, **body: Any) -> Any:
+def order(account: Account, **body: Any) -> Order:
     base = {"product_code": "FX_BTC_JPY", "child_order_type": "LIMIT", "size": 0.01}
-    return account.place({**base, **body}, products={"FX_BTC_JPY", "BTC_JPY"}, now=1e9)
+    request = parse_order(
+        {**base, **body}, products={"FX_BTC_JPY", "BTC_JPY"}, now=1e9, number=account.next_number
+    )
+    return account.place(request, now=1e9)
+
+
+def execute(account: Account, o: Order, price: float, *, margin: bool = True) -> Any:
+    return execution_event(account.execute(o, Decimal(str(price)), margin=margin, now=1e9))
+
+
+def lots(account: Account) -> list[tuple[str, Any, Any]]:
+    return [(lot.side, float(lot.price), float(lot.size)) for lot in account.symbol_lots(None)]
 
 
 @pytest.mark.parametrize(
@@ -188,63 +226,97 @@ def test_order_validation(body: dict[str, Any], message: str) -> None:
 def test_positions_fifo_and_collateral_rounding() -> None:
     account = Account(1_000_000)
     long1 = order(account, side="BUY", price=100.5, size=0.3)
-    account.execute(long1, 100.5, margin=True, now=1e9)
+    execute(account, long1, 100.5)
     long2 = order(account, side="BUY", price=101, size=0.2)
-    account.execute(long2, 101, margin=True, now=1e9)
-    assert [(p["price"], p["size"]) for p in account.positions("FX_BTC_JPY", {})] == [
-        (100.5, 0.3),
-        (101, 0.2),
-    ]
+    execute(account, long2, 101)
+    assert lots(account) == [("BUY", 100.5, 0.3), ("BUY", 101, 0.2)]
     # SELL 0.4 at 99: closes 0.3 @100.5 (-0.45 -> -1) and 0.1 @101 (-0.2 -> -1).
     sell = order(account, side="SELL", price=99, size=0.4)
-    event = account.execute(sell, 99, margin=True, now=1e9)
+    event = execute(account, sell, 99)
     assert event["outstanding_size"] == 0
+    assert event["price"] == 99
     assert account.collateral == Decimal(999_998)
-    assert [(p["side"], p["price"], p["size"]) for p in account.positions(None, {})] == [
-        ("BUY", 101, 0.1)
-    ]
+    assert lots(account) == [("BUY", 101, 0.1)]
     # SELL 0.3 more at 103: closes 0.1 (+0.2 -> 0) and opens a 0.2 short.
     sell2 = order(account, side="SELL", price=103, size=0.3)
-    account.execute(sell2, 103, margin=True, now=1e9)
+    execute(account, sell2, 103)
     assert account.collateral == Decimal(999_998)
-    assert [(p["side"], p["size"]) for p in account.positions(None, {})] == [("SELL", 0.2)]
+    assert [(side, size) for side, _, size in lots(account)] == [("SELL", 0.2)]
     # BUY closes the short at 102.5: +0.1 rounded up -> +1.
     buy = order(account, side="BUY", price=102.5, size=0.2)
-    account.execute(buy, 102.5, margin=True, now=1e9)
+    execute(account, buy, 102.5)
     assert account.collateral == Decimal(999_999)
-    assert account.positions(None, {}) == []
+    assert account.symbol_lots(None) == []
 
 
-def test_spot_executions_open_no_position() -> None:
+def test_exact_collateral_and_net_position_when_unified() -> None:
+    account = Account(1000, currency="USDT", unified=True, whole_units=False)
+    buy = order(account, side="BUY", price=100.5, size=0.3)
+    execute(account, buy, 100.5)
+    assert account.net("FX_BTC_JPY") == ("BUY", Decimal("0.3"), Decimal("100.5"))
+    sell = order(account, side="SELL", price=99, size=0.3)
+    execute(account, sell, 99)
+    assert account.collateral == Decimal("999.55") == account.balances["USDT"]
+    assert account.realized["FX_BTC_JPY"] == Decimal("-0.45")
+    assert account.net("FX_BTC_JPY") == ("", 0, 0)
+
+
+def test_spot_executions_open_no_position_and_move_balances() -> None:
     account = Account(1_000_000)
     o = order(account, product_code="BTC_JPY", side="BUY", price=100)
-    account.execute(o, 100, margin=False, now=1e9)
-    assert account.positions(None, {}) == []
-    assert (
-        account.rows(
-            product_code="BTC_JPY", state="COMPLETED", acceptance_id=None, order_id=None, count=5
-        )[0]["executed_size"]
-        == 0.01
-    )
+    account.execute(o, Decimal(100), margin=False, base="BTC", quote="JPY", now=1e9)
+    assert account.symbol_lots(None) == []
+    assert account.balances == {"BTC": Decimal("0.01"), "JPY": Decimal("-1.00")}
+    assert account.collateral == 1_000_000  # bitFlyer: the margin wallet is apart
+    row = order_row(o)
+    assert row["executed_size"] == 0.01
+    assert row["child_order_state"] == "COMPLETED"
 
 
 def test_cancel_and_find() -> None:
     account = Account(0)
     o = order(account, side="BUY", price=100)
-    assert account.find({"product_code": "FX_BTC_JPY", "child_order_id": o.child_order_id}) is o
-    event = account.cancel(o, 1e9)
-    assert event["event_type"] == "CANCEL"
+    assert account.find(order_id=o.order_id) is o
+    assert account.find(client_id=o.client_id) is o
+    assert account.find(client_id="") is None
+    account.cancel(o, 1e9)
+    assert cancel_event(o, 1e9)["event_type"] == "CANCEL"
     with pytest.raises(OrderError, match="CANCELED"):
-        account.find(
-            {"product_code": "FX_BTC_JPY", "child_order_acceptance_id": o.child_order_acceptance_id}
-        )
-    with pytest.raises(OrderError, match="not found"):
-        account.find({"product_code": "FX_BTC_JPY", "child_order_acceptance_id": "JRF-none"})
-    with pytest.raises(OrderError, match="required"):
-        account.find({"product_code": "FX_BTC_JPY"})
-    assert (
-        account.rows(
-            product_code=None, state="CANCELED", acceptance_id=None, order_id=None, count=1
-        )[0]["cancel_size"]
-        == 0.01
+        account.cancel(o, 1e9)
+    assert order_row(o)["cancel_size"] == 0.01
+
+
+def test_engine_fills_marketable_and_resting_orders() -> None:
+    engine = Engine([FX], 3, Account(1_000_000))
+    market = engine.markets["FX_BTC_JPY"]
+    best_ask = market.best_ask
+    now = 1_700_000_000.0
+    account = engine.account
+    buy = parse_order(
+        {"product_code": "FX_BTC_JPY", "child_order_type": "MARKET", "side": "BUY", "size": 0.1},
+        products={"FX_BTC_JPY"},
+        now=now,
+        number=account.next_number,
     )
+    placed, fill = engine.place(buy, now=now)
+    assert fill is not None
+    assert fill.price == best_ask
+    assert placed.state == "COMPLETED"
+    resting = parse_order(
+        {
+            "product_code": "FX_BTC_JPY",
+            "child_order_type": "LIMIT",
+            "side": "SELL",
+            "price": market.best_bid + 3,
+            "size": 0.1,
+        },
+        products={"FX_BTC_JPY"},
+        now=now,
+        number=account.next_number,
+    )
+    sell, fill = engine.place(resting, now=now)
+    assert fill is None
+    results: list[TickResult] = engine.tick(now + 1, {"FX_BTC_JPY": market.fair + 20})
+    assert [f.order for f in results[0].fills] == [sell]
+    assert sell.state == "COMPLETED"
+    assert engine.account.symbol_lots(None) == []

@@ -1,10 +1,13 @@
-"""An embedded bitFlyer-like exchange for tests, demos and bots' own test suites.
+"""An embedded exchange for tests, demos and bots' own test suites: bitFlyer, Bybit, OKX.
 
-:class:`Simulator` serves bitFlyer's REST paths and its JSON-RPC Realtime API
-on 127.0.0.1 from a deterministic moving market, checks signatures the way
-bitFlyer documents them, and can misbehave on demand (:class:`Fault`,
-:class:`RestFault`). It needs aiohttp (``pip install 'botters[aiohttp]'``);
-``import botters`` never imports this package.
+:class:`Simulator` serves one exchange's REST paths and WebSocket API on
+127.0.0.1 from a deterministic moving market: bitFlyer's JSON-RPC Realtime API
+(the default), Bybit v5 or OKX v5 (``Simulator(exchange="bybit")``). It checks
+signatures the way each exchange documents them, keeps an account (orders,
+fills, positions, collateral), and can misbehave on demand (:class:`Fault`,
+:class:`RestFault`), book sequence gaps and bad checksums included. It needs
+aiohttp (``pip install 'botters[aiohttp]'``); ``import botters`` never imports
+this package.
 
 In an asyncio test::
 
@@ -19,6 +22,14 @@ In an asyncio test::
             "FX_BTC_JPY"
         )
 
+Any exchange's book, as it prints it, for any store::
+
+    async with Simulator(exchange="okx", seed=1) as sim:
+        conn = await sim.wait_for_subscription("books:BTC-USDT-SWAP")
+        conn.inject(Fault(skip_diff_after=0))      # a sequence gap on the next update
+        ...
+        bids, asks = sim.book_levels("BTC-USDT-SWAP")  # [("65000.1", "0.125"), ...]
+
 From trio, synchronous code or a command line, ``with Simulator() as sim:``
 runs it on its own loop in a background thread (``async with`` does the same
 under trio); every method is thread-safe.
@@ -29,23 +40,27 @@ signs the requests.
 
 from __future__ import annotations
 
+from ._connection import GARBAGE_FRAME, SimConnection
+from ._exchanges import (
+    DEFAULT_MARKETS_BY_EXCHANGE,
+    DEMO_APIS_BY_EXCHANGE,
+    EXCHANGES,
+    SIMULATED_HOSTS_BY_EXCHANGE,
+)
 from ._faults import Fault, RestFault
 from ._market import DEFAULT_MARKETS, MarketSpec
-from ._server import (
-    DEMO_APIS,
-    GARBAGE_FRAME,
-    SIMULATED_HOSTS,
-    SimConnection,
-    SimStats,
-    Simulator,
-)
+from ._server import DEMO_APIS, SIMULATED_HOSTS, SimStats, Simulator
 from ._tls import make_tls_contexts
 
 __all__ = [
     "DEFAULT_MARKETS",
+    "DEFAULT_MARKETS_BY_EXCHANGE",
     "DEMO_APIS",
+    "DEMO_APIS_BY_EXCHANGE",
+    "EXCHANGES",
     "GARBAGE_FRAME",
     "SIMULATED_HOSTS",
+    "SIMULATED_HOSTS_BY_EXCHANGE",
     "Fault",
     "MarketSpec",
     "RestFault",

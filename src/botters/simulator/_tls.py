@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ssl
 
-from ._server import SIMULATED_HOSTS
+from ._exchanges import SIMULATED_HOSTS_BY_EXCHANGE
 
 __all__ = ["make_tls_contexts"]
 
@@ -25,8 +25,10 @@ def make_tls_contexts(*names: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     memory only and is different on every call.
 
     Args:
-        names: The names the certificate is valid for; by default the
-            :data:`SIMULATED_HOSTS`, ``127.0.0.1`` and ``localhost``.
+        names: The names the certificate is valid for; by default every
+            exchange's production hosts (:data:`SIMULATED_HOSTS_BY_EXCHANGE`),
+            ``127.0.0.1`` and ``localhost``, so one certificate serves a
+            simulator of any exchange.
 
     Raises:
         ImportError: ``trustme`` is not installed (``pip install trustme``).
@@ -38,9 +40,10 @@ def make_tls_contexts(*names: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
             "make_tls_contexts() needs trustme (pip install trustme); or pass your own "
             "ssl.SSLContext to Simulator(ssl=...)"
         ) from None
+    hosts = [host for names_ in SIMULATED_HOSTS_BY_EXCHANGE.values() for host in names_]
     ca = trustme.CA()
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*(names or (*SIMULATED_HOSTS, "127.0.0.1", "localhost"))).configure_cert(server)
+    ca.issue_cert(*(names or (*hosts, "127.0.0.1", "localhost"))).configure_cert(server)
     client = ssl.create_default_context()
     ca.configure_trust(client)
     return server, client
