@@ -378,3 +378,45 @@ def test_prefix_routing_equals_pybotters(channel: str) -> None:
     for name in ours:
         if name != "balance_and_position":
             assert ours[name].find() == theirs[name].find(), name
+
+
+# ------------------------------------------------------------------ watch()
+
+
+def _drain_pybotters(stream: Any) -> list[tuple[str, Any, Any]]:
+    # pybotters' StoreStream wraps an unbounded asyncio.Queue (inventory §1.8).
+    out = []
+    while not stream._queue.empty():
+        change = stream._queue.get_nowait()
+        out.append((change.operation, change.source, change.data))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    channel=st.sampled_from(["books", "books-l2-tbt", "books50-l2-tbt"]),
+    ops=st.lists(book_op, max_size=10),
+    pushes=books5,
+)
+def test_book_changes_equal_pybotters(
+    channel: str, ops: list[Any], pushes: list[dict[str, Any]]
+) -> None:
+    # A snapshot replaces the instrument's levels; pybotters deletes them, then
+    # _update()s the new ones, as botters' watchers see too (deletes, then updates).
+    ours, theirs = OKXDataStore(), pybotters.OKXDataStore()
+    our_changes: list[Any] = []
+    their_changes: list[Any] = []
+
+    async def main() -> None:
+        with ours.books.watch(maxsize=1_000_000) as mine:
+            their_stream = theirs.books.watch()
+            for msg in [*book_stream(channel, ops, False), *pushes]:
+                ours.onmessage(copy.deepcopy(msg))
+                theirs.onmessage(copy.deepcopy(msg))
+                our_changes.extend(
+                    (c.operation, c.source, c.data) for c in iter(mine.get_nowait, None)
+                )
+                their_changes.extend(_drain_pybotters(their_stream))
+
+    asyncio.run(main())
+    assert our_changes == their_changes

@@ -576,7 +576,14 @@ class OrderBookStore(DataStore):
 
     # ------------------------------------------------------------------ snapshots
 
-    def _load_book(self, book: Hashable, items: Iterable[Item], *, seq: Any = None) -> bool:
+    def _load_book(
+        self,
+        book: Hashable,
+        items: Iterable[Item],
+        *,
+        seq: Any = None,
+        operation: Operation = "insert",
+    ) -> bool:
         """Replace ``book`` by the levels ``items`` (a snapshot) and mark it synced at ``seq``.
 
         ``items`` are complete level dicts in the order the exchange store
@@ -585,16 +592,18 @@ class OrderBookStore(DataStore):
         and linear for the already-sorted levels exchanges send. A level
         without a usable side or finite price is refused with a log line; a
         price listed twice keeps its first position and its last content.
-        Emits the deletes of the old levels and an insert per new level;
-        wakes waiters. Returns whether anything changed.
+        Emits the deletes of the old levels and a change per new level
+        (``operation``, no source: what pybotters' ``_insert`` or
+        ``_update`` of new keys emits); wakes waiters. Returns whether
+        anything changed.
         """
         changed = self._drop_book(book) > 0
         found = self._book_for(book)
         if not isinstance(items, list):
             items = list(items)
-        filled = self._fill_fast(items)
+        filled = self._fill_fast(items, operation)
         if filled is None:
-            filled = self._fill_careful(items)
+            filled = self._fill_careful(items, operation)
         ask_keys, ask_items, bid_keys, bid_items = filled
         for side_list, keys, levels in (
             (found.asks, ask_keys, ask_items),
@@ -802,7 +811,7 @@ class OrderBookStore(DataStore):
         )
 
     def _fill_fast(
-        self, items: list[Item]
+        self, items: list[Item], operation: Operation
     ) -> tuple[list[float], list[Item], list[float], list[Item]] | None:
         """Store a well-formed snapshot's levels with C-speed bulk operations, or return None.
 
@@ -848,14 +857,14 @@ class OrderBookStore(DataStore):
         self._next_id = uid + n
         if self._streams:
             for item in items:
-                self._emit("insert", None, item)
+                self._emit(operation, None, item)
         head, tail = prices[:split], prices[split:]
         if first == asks_name:
             return [-p for p in head], items[:split], tail, items[split:]
         return [-p for p in tail], items[split:], head, items[:split]
 
     def _fill_careful(
-        self, items: list[Item]
+        self, items: list[Item], operation: Operation
     ) -> tuple[list[float], list[Item], list[float], list[Item]]:
         """Store a snapshot's levels one by one: log bad levels, let later duplicates win."""
         side_key = self._SIDE_KEY
@@ -909,7 +918,7 @@ class OrderBookStore(DataStore):
                     keys.append(sortkey)
                     levels.append(item)
             if watched:
-                self._emit("insert", None, item)
+                self._emit(operation, None, item)
         self._next_id = uid
         return ask_keys, ask_items, bid_keys, bid_items
 

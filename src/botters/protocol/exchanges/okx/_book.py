@@ -240,7 +240,9 @@ class Books(OrderBookStore):
                 else:
                     old.update(item)
         seq = element.get("seqId")
-        self._load_book(inst_id, merged.values(), seq=seq if _is_int(seq) else None)
+        self._load_book(
+            inst_id, merged.values(), seq=seq if _is_int(seq) else None, operation="update"
+        )
         self._record(inst_id, element)
         self._verify(inst_id, element, ws)
 
@@ -281,7 +283,7 @@ class Books(OrderBookStore):
                     uid = self._index.get(key)
                     if uid is not None:
                         item = {**self._data[uid], **item}
-                self._put_level(side, key, item, sortkey)
+                self._put_level(side, key, item, sortkey, "update")  # pybotters' _update
                 changed = True
         return changed
 
