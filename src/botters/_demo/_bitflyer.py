@@ -8,15 +8,14 @@ on ``wss://ws.lightstream.bitflyer.com/json-rpc``; orders are ``POST
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import botters
-from botters.protocol.store import BookStatus
+from botters.protocol.store import DataStore, OrderBookStore
 
 from ._profile import (
     Feed,
-    Level,
     OrderCall,
     OrderEvent,
     Position,
@@ -38,6 +37,10 @@ class BitFlyer(Profile[botters.bitFlyerDataStore]):
     default_product = "FX_BTC_JPY"
     rest_url = "https://api.bitflyer.com"
     book_name = "board"
+    book_key = "product_code"
+    book_sides = ("bids", "asks")
+    level_fields = ("price", "size")
+    ticker_key = "product_code"
     ticker_fields = ("ltp", "best_bid", "best_ask", "volume")
     signature = (("ACCESS-KEY", "plain"), ("ACCESS-TIMESTAMP", "plain"), ("ACCESS-SIGN", "hex"))
     order_id_name = "child_order_acceptance_id"
@@ -77,20 +80,11 @@ class BitFlyer(Profile[botters.bitFlyerDataStore]):
         channel = params.get("channel") if isinstance(params, dict) else None
         return channel.removesuffix(f"_{product}") if isinstance(channel, str) else None
 
-    def ticker(self, store: botters.bitFlyerDataStore, product: str) -> Mapping[str, Any] | None:
-        return store.ticker.get({"product_code": product})
+    def book_store(self, store: botters.bitFlyerDataStore) -> OrderBookStore:
+        return store.board
 
-    def book(
-        self, store: botters.bitFlyerDataStore, product: str, limit: int
-    ) -> tuple[list[Level], list[Level]]:
-        book = store.board.sorted({"product_code": product}, limit=limit)
-        return (
-            [(b["price"], b["size"]) for b in book["bids"]],
-            [(a["price"], a["size"]) for a in book["asks"]],
-        )
-
-    def book_status(self, store: botters.bitFlyerDataStore, product: str) -> BookStatus:
-        return store.board.sync_status(product)
+    def ticker_store(self, store: botters.bitFlyerDataStore) -> DataStore:
+        return store.ticker
 
     def order(self, product: str, side: str, size: str) -> OrderCall:
         return OrderCall(

@@ -11,15 +11,14 @@ https://bybit-exchange.github.io/docs/v5/order/create-order, answered with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 import botters
-from botters.protocol.store import BookStatus
+from botters.protocol.store import DataStore, OrderBookStore
 
 from ._profile import (
     Feed,
-    Level,
     OrderCall,
     OrderEvent,
     Position,
@@ -48,7 +47,11 @@ class Bybit(Profile[botters.BybitDataStore]):
     rest_url = "https://api.bybit.com"
     subscriptions = "topics"
     book_name = f"orderbook.{_DEPTH}"
+    book_key = "s"
+    book_sides = ("b", "a")
+    level_fields = ("p", "v")
     seq_name = "u"
+    ticker_key = "symbol"
     ticker_fields = ("lastPrice", "bid1Price", "ask1Price", "volume24h")
     signature = (
         ("X-BAPI-API-KEY", "plain"),
@@ -88,17 +91,11 @@ class Bybit(Profile[botters.BybitDataStore]):
         topic = msg.get("topic") if isinstance(msg, dict) else None
         return topic.removesuffix(f".{product}") if isinstance(topic, str) else None
 
-    def ticker(self, store: botters.BybitDataStore, product: str) -> Mapping[str, Any] | None:
-        return store.ticker.get({"symbol": product})
+    def book_store(self, store: botters.BybitDataStore) -> OrderBookStore:
+        return store.orderbook
 
-    def book(
-        self, store: botters.BybitDataStore, product: str, limit: int
-    ) -> tuple[list[Level], list[Level]]:
-        book = store.orderbook.sorted({"s": product}, limit=limit)
-        return [(b["p"], b["v"]) for b in book["b"]], [(a["p"], a["v"]) for a in book["a"]]
-
-    def book_status(self, store: botters.BybitDataStore, product: str) -> BookStatus:
-        return store.orderbook.sync_status(product)
+    def ticker_store(self, store: botters.BybitDataStore) -> DataStore:
+        return store.ticker
 
     def order(self, product: str, side: str, size: str) -> OrderCall:
         return OrderCall(

@@ -12,15 +12,14 @@ non-zero ``fillSz`` is one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 import botters
-from botters.protocol.store import BookStatus
+from botters.protocol.store import DataStore, OrderBookStore
 
 from ._profile import (
     Feed,
-    Level,
     OrderCall,
     OrderEvent,
     Position,
@@ -44,7 +43,11 @@ class Okx(Profile[botters.OKXDataStore]):
     default_product = "BTC-USDT-SWAP"
     rest_url = "https://www.okx.com"
     book_name = "books"
+    book_key = "instId"
+    book_sides = ("bids", "asks")
+    level_fields = ("px", "sz")
     seq_name = "seqId"
+    ticker_key = "instId"
     ticker_fields = ("last", "bidPx", "askPx", "vol24h")
     signature = (
         ("OK-ACCESS-KEY", "plain"),
@@ -94,20 +97,11 @@ class Okx(Profile[botters.OKXDataStore]):
         channel = arg.get("channel") if isinstance(arg, dict) else None
         return channel if isinstance(channel, str) else None
 
-    def ticker(self, store: botters.OKXDataStore, product: str) -> Mapping[str, Any] | None:
-        return store.tickers.get({"instId": product})
+    def book_store(self, store: botters.OKXDataStore) -> OrderBookStore:
+        return store.books
 
-    def book(
-        self, store: botters.OKXDataStore, product: str, limit: int
-    ) -> tuple[list[Level], list[Level]]:
-        book = store.books.sorted({"instId": product}, limit=limit)
-        return (
-            [(b["px"], b["sz"]) for b in book["bids"]],
-            [(a["px"], a["sz"]) for a in book["asks"]],
-        )
-
-    def book_status(self, store: botters.OKXDataStore, product: str) -> BookStatus:
-        return store.books.sync_status(product)
+    def ticker_store(self, store: botters.OKXDataStore) -> DataStore:
+        return store.tickers
 
     def order(self, product: str, side: str, size: str) -> OrderCall:
         return OrderCall(

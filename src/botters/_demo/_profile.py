@@ -11,18 +11,17 @@ which private messages are the order's events. It never waits or prints.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from botters.protocol.store import BookStatus, DataStoreCollection
+from botters.protocol.store import DataStore, DataStoreCollection, OrderBookStore
 from botters.simulator import DEFAULT_MARKETS_BY_EXCHANGE
 
 __all__ = [
     "Feed",
     "HeaderShown",
-    "Level",
     "OrderCall",
     "OrderEvent",
     "Position",
@@ -33,9 +32,6 @@ __all__ = [
 ]
 
 S = TypeVar("S", bound=DataStoreCollection)
-
-Level = tuple[Any, Any]
-"""``(price, size)`` of one book level, as the store holds them."""
 
 HeaderShown = Literal["plain", "hex", "base64", "secret"]
 """How the demo shows a signature header: in full, abbreviated, or not at all."""
@@ -112,8 +108,16 @@ class Profile(abc.ABC, Generic[S]):
     """What the exchange calls a subscription: ``"channels"`` or ``"topics"``."""
     book_name: ClassVar[str]
     """The book's channel or topic in step names: ``"board"``, ``"orderbook.50"``."""
+    book_key: ClassVar[str]
+    """The level field naming the product: ``sorted({book_key: product})`` reads its book."""
+    book_sides: ClassVar[tuple[str, str]]
+    """The bids' and the asks' keys in what ``sorted()`` returns."""
+    level_fields: ClassVar[tuple[str, str]]
+    """A level's price and size fields."""
     seq_name: ClassVar[str | None] = None
     """The field that numbers the book's updates (``"u"``, ``"seqId"``), if any."""
+    ticker_key: ClassVar[str]
+    """The ticker store's key field."""
     ticker_fields: ClassVar[tuple[str, str, str, str]]
     """The ticker's last price, best bid, best ask and volume fields."""
     signature: ClassVar[tuple[tuple[str, HeaderShown], ...]]
@@ -148,16 +152,12 @@ class Profile(abc.ABC, Generic[S]):
         """The summary's name for the channel/topic of ``msg`` (``None``: a reply)."""
 
     @abc.abstractmethod
-    def ticker(self, store: S, product: str) -> Mapping[str, Any] | None:
-        """The ticker row of ``product``, or ``None`` before the first one."""
+    def book_store(self, store: S) -> OrderBookStore:
+        """The collection's order book store (``store.board``, ``store.orderbook``...)."""
 
     @abc.abstractmethod
-    def book(self, store: S, product: str, limit: int) -> tuple[list[Level], list[Level]]:
-        """The top ``limit`` levels of ``product``: ``(bids, asks)``, best first."""
-
-    @abc.abstractmethod
-    def book_status(self, store: S, product: str) -> BookStatus:
-        """The book's sync status."""
+    def ticker_store(self, store: S) -> DataStore:
+        """The collection's ticker store."""
 
     @abc.abstractmethod
     def order(self, product: str, side: str, size: str) -> OrderCall:

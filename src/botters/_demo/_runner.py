@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
 import botters
-from botters.protocol.store import BookState, DataStoreCollection
+from botters.protocol.store import DataStoreCollection
 from botters.simulator import Simulator, make_tls_contexts
 
 from ._bitflyer import BitFlyer
@@ -79,24 +79,30 @@ class _Screen:
 def _book_frame(
     profile: Profile[Any], store: DataStoreCollection, product: str, elapsed: float
 ) -> list[str]:
-    ticker = profile.ticker(store, product) or {}
+    ticker = profile.ticker_store(store).get({profile.ticker_key: product}) or {}
     last, bid, ask, volume = profile.ticker_fields
     head = (
         f"{product} +{elapsed:4.2f}s  {last} {price_text(ticker.get(last, '-'))}  "
         f"bid {price_text(ticker.get(bid, '-'))} / ask {price_text(ticker.get(ask, '-'))}  "
         f"{volume} {size_text(ticker.get(volume, 0))}"
     )
-    status = profile.book_status(store, product)
+    book = profile.book_store(store)
+    status = book.sync_status(product)
     sync = f"book {status.state.value}"
     if profile.seq_name is not None and status.seq is not None:
         sync += f", {profile.seq_name} {status.seq}"
     if status.gaps:
         sync += f", {status.gaps} gap{'s' if status.gaps != 1 else ''}"
     lines = [head, f"  {'bid size':>12} {'bid':>12} | {'ask':<12} {'ask size':<12} {sync}"]
-    bids, asks = profile.book(store, product, LEVELS)
+    top = book.sorted({profile.book_key: product}, limit=LEVELS)
+    bids, asks = (top[side] for side in profile.book_sides)
+    price, size = profile.level_fields
     for i in range(LEVELS):
-        left = f"{size_text(bids[i][1]):>12} {price_text(bids[i][0]):>12}" if i < len(bids) else ""
-        right = f"{price_text(asks[i][0]):<12} {size_text(asks[i][1])}" if i < len(asks) else ""
+        left = right = ""
+        if i < len(bids):
+            left = f"{size_text(bids[i][size]):>12} {price_text(bids[i][price]):>12}"
+        if i < len(asks):
+            right = f"{price_text(asks[i][price]):<12} {size_text(asks[i][size])}"
         lines.append(f"  {left:>25} | {right}".rstrip())
     return lines
 
@@ -120,23 +126,12 @@ def _done(events: list[OrderEvent]) -> bool:
     return any(e.closed and (filled or not e.filled) for e in events)
 
 
-async def _until(
-    store: DataStoreCollection, ready: Callable[[], bool], timeout: float, what: str
-) -> None:
-    """Wait until ``ready()`` holds, re-checking after every message the store takes."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not ready():
-                await store.wait()
-    except TimeoutError:
-        raise DemoError(f"{what} did not arrive within {timeout:g} s") from None
-
-
 async def run_demo(
     options: DemoOptions,
     out: TextIO,
     *,
     in_place: bool | None = None,
+    on_start: Callable[[Simulator], object] | None = None,
     before_order: Callable[[Simulator], object] | None = None,
 ) -> None:
     """Run the demo, writing to ``out``.
@@ -146,6 +141,8 @@ async def run_demo(
         out: Where the demo's lines go.
         in_place: Redraw the book in place (ANSI escapes); by default only
             when ``out`` is a terminal.
+        on_start: Called with the simulator once it serves, before anything
+            connects to it (tests use it to arm faults for the handshakes).
         before_order: Called with the simulator just before the order is
             placed (tests use it to inject faults).
 
@@ -163,10 +160,7 @@ async def run_demo(
             f"no product {product!r} on the {profile.name} simulator: "
             f"one of {', '.join(profile.products)}"
         )
-    if in_place is None:
-        in_place = out.isatty()
-    screen = _Screen(out, in_place)
-    timeout = options.timeout
+    screen = _Screen(out, out.isatty() if in_place is None else in_place)
     started = time.perf_counter()
     server_ctx, client_ctx = make_tls_contexts()
     async with Simulator(
@@ -176,154 +170,208 @@ async def run_demo(
         tick_interval=options.tick_interval,
         ssl=server_ctx,
     ) as sim:
-        host, port = sim.address
-        feeds = profile.feeds(product)
-        screen.line(
-            f"botters demo: simulated {profile.name} on {host}:{port} "
-            f"(TLS, certificate from a test CA made just now; seed {options.seed})"
-        )
-        screen.line(f"  {'REST':<8}  {profile.rest_url} -> {host}:{port}")
-        for feed in feeds:
-            screen.line(f"  {feed.label:<8}  {feed.url} -> {host}:{port}")
-
-        store = profile.new_store()
-        counts: Counter[str] = Counter()
-        events: list[OrderEvent] = []
-
-        def record(msg: Any, ws: Any) -> None:
-            counts[profile.channel_of(msg, product) or "replies"] += 1
-            events.extend(profile.events(msg))
-
+        if on_start is not None:
+            on_start(sim)
+        run = _Run(profile, product, options, screen, sim)
         async with botters.Client(
             apis=dict(sim.apis), resolve=sim.resolve, ssl=client_ctx
         ) as client:
-            t0 = time.perf_counter()
-            apps = [
-                client.ws_connect(
-                    feed.url,
-                    send_json=feed.subscribe,
-                    # One collection for every feed, as pybotters users do; the
-                    # demo's own bookkeeping first, so the store wakes us after both.
-                    hdlr_json=[record, store.onmessage],
-                    # Loopback: a peer that does not answer our close within 1 s never will.
-                    close_timeout=1.0,
-                )
-                for feed in feeds
-            ]
-            deadline = asyncio.get_running_loop().time() + timeout
-            for feed, app in zip(feeds, apps, strict=True):
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        await app
-                        # Private subscriptions are granted only after the login succeeded.
-                        for name in feed.confirmed:
-                            await sim.wait_for_subscription(name, timeout=None)
-                except TimeoutError:
-                    raise DemoError(
-                        f"the {feed.label} WebSocket was not connected, logged in and "
-                        f"subscribed within {timeout:g} s ({feed.url})"
-                    ) from None
-            logins = sim.stats.logins_accepted
-            subscribed = sum(len(feed.channels) for feed in feeds)
-            connected = "connected" if len(feeds) == 1 else f"connected ({len(feeds)} WebSockets)"
-            screen.line(
-                f"{connected}, logged in ({logins} login{'s' if logins != 1 else ''} accepted) "
-                f"and subscribed to {subscribed} {profile.subscriptions} "
-                f"in {time.perf_counter() - t0:.2f} s"
-            )
-            await _until(
-                store,
-                lambda: (
-                    profile.book_status(store, product).state is BookState.SYNCED
-                    and profile.ticker(store, product) is not None
-                ),
-                timeout,
-                f"the first {profile.book_name} snapshot and ticker",
-            )
-            screen.line()
-
-            shown = time.perf_counter()
-            while True:
-                elapsed = time.perf_counter() - shown
-                screen.frame(_book_frame(profile, store, product, elapsed))
-                if elapsed >= options.seconds:
-                    break
-                await asyncio.sleep(min(options.refresh, options.seconds - elapsed))
-            screen.line()
-
-            if before_order is not None:
-                before_order(sim)
-            call = profile.order(product, options.side, ORDER_SIZE)
-            url = profile.rest_url + call.path
-            screen.line(f"placing a MARKET {options.side} {ORDER_SIZE} {product}: POST {url}")
-            screen.line("  body: " + " ".join(f"{k}={v}" for k, v in call.data.items()))
-            t_sent = time.perf_counter()
+            apps = run.connect(client)
             try:
-                async with asyncio.timeout(timeout):
-                    result = await client.fetch("POST", url, data=call.data)
+                await run.wait_connected(apps)
+                await run.show_book()
+                if before_order is not None:
+                    before_order(sim)
+                order_id = await run.place_order(client)
+                await run.follow_order(order_id)
+                reconnects = max(sim.stats.connections_accepted - len(apps), 0)
+            finally:
+                # All at once: a dead peer costs its close timeout once, not once per feed.
+                await asyncio.gather(*(app.close() for app in apps))
+        run.summary(order_id, reconnects, time.perf_counter() - started)
+
+
+class _Run:
+    """One run of the demo: its steps, in the order :func:`run_demo` takes them."""
+
+    def __init__(
+        self,
+        profile: Profile[Any],
+        product: str,
+        options: DemoOptions,
+        screen: _Screen,
+        sim: Simulator,
+    ) -> None:
+        self.profile = profile
+        self.product = product
+        self.options = options
+        self.screen = screen
+        self.sim = sim
+        self.feeds = profile.feeds(product)
+        self.store = profile.new_store()
+        self.counts: Counter[str] = Counter()
+        """Messages received, by the summary's name of their channel or topic."""
+        self.events: list[OrderEvent] = []
+        """Every order event received, in order (the store keeps only open orders)."""
+        self.connecting = 0.0
+        """When the feeds started connecting (``perf_counter``)."""
+        self.sent = 0.0
+        """When the order was sent."""
+
+    def record(self, msg: Any, ws: Any) -> None:
+        """Handler for every feed: count the message, keep the order events it carries."""
+        self.counts[self.profile.channel_of(msg, self.product) or "replies"] += 1
+        self.events.extend(self.profile.events(msg))
+
+    async def until(self, ready: Callable[[], bool], what: str) -> None:
+        """Wait until ``ready()`` holds, re-checking after every message the store takes."""
+        timeout = self.options.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                while not ready():
+                    await self.store.wait()
+        except TimeoutError:
+            raise DemoError(f"{what} did not arrive within {timeout:g} s") from None
+
+    def connect(self, client: botters.Client) -> list[botters.WebSocketApp]:
+        """Say where everything goes and start connecting every feed."""
+        host, port = self.sim.address
+        profile, screen = self.profile, self.screen
+        screen.line(
+            f"botters demo: simulated {profile.name} on {host}:{port} "
+            f"(TLS, certificate from a test CA made just now; seed {self.options.seed})"
+        )
+        screen.line(f"  {'REST':<8}  {profile.rest_url} -> {host}:{port}")
+        for feed in self.feeds:
+            screen.line(f"  {feed.label:<8}  {feed.url} -> {host}:{port}")
+        self.connecting = time.perf_counter()
+        return [
+            client.ws_connect(
+                feed.url,
+                send_json=feed.subscribe,
+                # One collection for every feed, as pybotters users do; the demo's
+                # own bookkeeping first, so that the store wakes us after both.
+                hdlr_json=[self.record, self.store.onmessage],
+                # Loopback: a peer that does not answer our close within 1 s never will.
+                close_timeout=1.0,
+            )
+            for feed in self.feeds
+        ]
+
+    async def wait_connected(self, apps: list[botters.WebSocketApp]) -> None:
+        """Every feed connected, logged in and subscribed, within one deadline."""
+        timeout = self.options.timeout
+        deadline = asyncio.get_running_loop().time() + timeout
+        for feed, app in zip(self.feeds, apps, strict=True):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await app
+                    # Private subscriptions are granted only after the login succeeded.
+                    for name in feed.confirmed:
+                        await self.sim.wait_for_subscription(name, timeout=None)
             except TimeoutError:
-                raise DemoError(f"no reply to the order within {timeout:g} s") from None
-            t_reply = time.perf_counter()
-            sent = result.response.request_info.headers
+                raise DemoError(
+                    f"the {feed.label} WebSocket was not connected, logged in and "
+                    f"subscribed within {timeout:g} s ({feed.url})"
+                ) from None
+        logins = self.sim.stats.logins_accepted
+        subscribed = sum(len(feed.channels) for feed in self.feeds)
+        n = len(self.feeds)
+        self.screen.line(
+            f"{'connected' if n == 1 else f'connected ({n} WebSockets)'}, "
+            f"logged in ({logins} login{'s' if logins != 1 else ''} accepted) "
+            f"and subscribed to {subscribed} {self.profile.subscriptions} "
+            f"in {time.perf_counter() - self.connecting:.2f} s"
+        )
+
+    async def show_book(self) -> None:
+        """The first book and ticker, then a frame every ``refresh`` for ``seconds``."""
+        profile, store, product = self.profile, self.store, self.product
+        book, tickers = profile.book_store(store), profile.ticker_store(store)
+        await self.until(
+            lambda: (
+                book.is_synced(product) and tickers.get({profile.ticker_key: product}) is not None
+            ),
+            f"the first {profile.book_name} snapshot and ticker",
+        )
+        self.screen.line()
+        shown = time.perf_counter()
+        while True:
+            elapsed = time.perf_counter() - shown
+            self.screen.frame(_book_frame(profile, store, product, elapsed))
+            if elapsed >= self.options.seconds:
+                break
+            await asyncio.sleep(min(self.options.refresh, self.options.seconds - elapsed))
+        self.screen.line()
+
+    async def place_order(self, client: botters.Client) -> str:
+        """A signed MARKET order over REST; returns the id the exchange gave it."""
+        profile, screen, side = self.profile, self.screen, self.options.side
+        timeout = self.options.timeout
+        call = profile.order(self.product, side, ORDER_SIZE)
+        url = profile.rest_url + call.path
+        screen.line(f"placing a MARKET {side} {ORDER_SIZE} {self.product}: POST {url}")
+        screen.line("  body: " + " ".join(f"{k}={v}" for k, v in call.data.items()))
+        self.sent = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                result = await client.fetch("POST", url, data=call.data)
+        except TimeoutError:
+            raise DemoError(f"no reply to the order within {timeout:g} s") from None
+        replied = time.perf_counter()
+        sent = result.response.request_info.headers
+        shown = (f"{name} {_shown(sent.get(name), how)}" for name, how in profile.signature)
+        screen.line("  signed: " + ", ".join(shown))
+        status = result.response.status
+        order_id = profile.order_id(status, result.data)
+        if order_id is None:
+            raise DemoError(f"the order was refused: HTTP {status} {result.text[:200]}")
+        screen.line(
+            f"  accepted: {profile.order_id_name} {order_id} "
+            f"(HTTP {status} in {(replied - self.sent) * 1000:.1f} ms)"
+        )
+        return order_id
+
+    async def follow_order(self, order_id: str) -> None:
+        """The order's events on the private WebSocket, then the position they open."""
+        profile, store, product, screen = self.profile, self.store, self.product, self.screen
+
+        def mine() -> list[OrderEvent]:
+            return [e for e in self.events if e.order_id == order_id]
+
+        await self.until(
+            lambda: any(e.accepted for e in mine()), f"the {profile.accepted_what} for {order_id}"
+        )
+        acknowledged = time.perf_counter()
+        # A MARKET order executes on arrival: the rest follows at once.
+        await self.until(lambda: _done(mine()), f"the {profile.done_what} for {order_id}")
+        screen.line(
+            f"{profile.events_name} over the WebSocket "
+            f"({(acknowledged - self.sent) * 1000:.1f} ms after sending the order):"
+        )
+        width = max([10, *(len(e.label) for e in mine())])
+        for event in mine():
+            screen.line(f"  {event.label:<{width}} {event.order_id}  {event.detail}")
+        if not any(e.fill for e in mine()):
+            raise DemoError(f"the order {order_id} ended without an execution")
+        await self.until(
+            lambda: bool(profile.positions(store, product)),
+            f"the {profile.position_what} for {product}",
+        )
+        for position in profile.positions(store, product):
             screen.line(
-                "  signed: "
-                + ", ".join(
-                    f"{name} {_shown(sent.get(name), how)}" for name, how in profile.signature
-                )
-            )
-            status = result.response.status
-            order_id = profile.order_id(status, result.data)
-            if order_id is None:
-                raise DemoError(f"the order was refused: HTTP {status} {result.text[:200]}")
-            screen.line(
-                f"  accepted: {profile.order_id_name} {order_id} "
-                f"(HTTP {status} in {(t_reply - t_sent) * 1000:.1f} ms)"
+                f"position: {position.side} {size_text(position.size)} "
+                f"@ {price_text(position.price)}{position.extra}"
             )
 
-            def mine() -> list[OrderEvent]:
-                return [e for e in events if e.order_id == order_id]
-
-            await _until(
-                store,
-                lambda: any(e.accepted for e in mine()),
-                timeout,
-                f"the {profile.accepted_what} for {order_id}",
-            )
-            t_event = time.perf_counter()
-            # A MARKET order executes on arrival: the rest follows at once.
-            await _until(
-                store, lambda: _done(mine()), timeout, f"the {profile.done_what} for {order_id}"
-            )
-            screen.line(
-                f"{profile.events_name} over the WebSocket "
-                f"({(t_event - t_sent) * 1000:.1f} ms after sending the order):"
-            )
-            width = max([10, *(len(e.label) for e in mine())])
-            for event in mine():
-                screen.line(f"  {event.label:<{width}} {event.order_id}  {event.detail}")
-            if not any(e.fill for e in mine()):
-                raise DemoError(f"the order {order_id} ended without an execution")
-            await _until(
-                store,
-                lambda: bool(profile.positions(store, product)),
-                timeout,
-                f"the {profile.position_what} for {product}",
-            )
-            for position in profile.positions(store, product):
-                screen.line(
-                    f"position: {position.side} {size_text(position.size)} "
-                    f"@ {price_text(position.price)}{position.extra}"
-                )
-
-            reconnects = max(sim.stats.connections_accepted - len(feeds), 0)
-            for app in apps:
-                await app.close()
-        total = sum(counts.values())
-        channels = [name for feed in feeds for name in feed.channels]
+    def summary(self, order_id: str, reconnects: int, seconds: float) -> None:
+        """Messages per channel or topic, reconnects, the order, the time it all took."""
+        channels = [name for feed in self.feeds for name in feed.channels]
+        counts = self.counts
         names = [*channels, *sorted(set(counts) - set(channels))]
         by_channel = ", ".join(f"{name} {counts[name]}" for name in names if counts[name])
-        screen.line()
-        screen.line(
-            f"summary: {total} messages received ({by_channel}); reconnects {reconnects}; "
-            f"order {order_id}; {time.perf_counter() - started:.1f} s in all"
+        self.screen.line()
+        self.screen.line(
+            f"summary: {sum(counts.values())} messages received ({by_channel}); "
+            f"reconnects {reconnects}; order {order_id}; {seconds:.1f} s in all"
         )
