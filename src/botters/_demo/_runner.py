@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, TextIO
 
 import botters
@@ -20,7 +21,9 @@ from ._profile import HeaderShown, OrderEvent, Profile, price_text, size_text
 
 __all__ = ["PROFILES", "DemoError", "DemoOptions", "run_demo"]
 
-PROFILES: Final[Mapping[str, Profile[Any]]] = {p.exchange: p for p in (BitFlyer(), Bybit(), Okx())}
+PROFILES: Final[Mapping[str, Profile[Any]]] = MappingProxyType(
+    {p.exchange: p for p in (BitFlyer(), Bybit(), Okx())}
+)
 """The exchanges ``botters demo --exchange`` knows, by name."""
 
 ORDER_SIZE: Final = "0.01"
