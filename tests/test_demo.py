@@ -1,4 +1,4 @@
-"""``botters demo``: the simulator round trip, run in-process and as ``python -m botters``."""
+"""``botters demo`` on every exchange: run in-process and as ``python -m botters``, and failing."""
 
 from __future__ import annotations
 
@@ -9,55 +9,196 @@ import os
 import re
 import subprocess
 import sys
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from botters import _demo
+from botters import _cli, _demo
 from botters._cli import main
-from botters._demo import DemoError, DemoOptions, run_demo
-from botters.simulator import RestFault, Simulator
+from botters._demo import PROFILES, DemoError, DemoOptions, run_demo
+from botters.simulator import (
+    DEFAULT_MARKETS_BY_EXCHANGE,
+    DEMO_APIS_BY_EXCHANGE,
+    Fault,
+    RestFault,
+    Simulator,
+)
 
-ORDER_ID = re.compile(r"accepted: child_order_acceptance_id (JRF\d{8}-\d{6}-\d{6})")
-FRAME_HEAD = re.compile(r"^FX_BTC_JPY \+\d+\.\d\ds  ltp [\d,]+  bid [\d,]+ / ask [\d,]+", re.M)
+NUMBER = r"[\d,]+(?:\.\d+)?"
 
 
-def check_success(out: str) -> None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expect:
+    """What a successful run on one exchange prints (regexes; ``{id}`` is the order's)."""
+
+    exchange: str
+    product: str
+    order_path: str
+    connected: str
+    head: str
+    """The frame's first line; groups ``bid`` and ``ask``."""
+    status: str
+    """The end of the frame's second line: the book's sync status."""
+    order_id: str
+    signed: str
+    events: Callable[[str, str], list[str]]
+    """``(order id, side)`` -> the event lines, in order; the one with group ``price`` a fill."""
+    position: Callable[[str], str]
+    """``side`` -> the position line, with group ``price``."""
+    private_counts: str
+    """The private channels' part of the summary (a regex). What comes after the last
+    event the demo waits for (Bybit's ``wallet``, OKX's second ``account``) may be cut
+    off by the close."""
+
+
+def _signed(*parts: str) -> str:
+    return r"^  signed: " + ", ".join(parts) + "$"
+
+
+def _key(exchange: str) -> str:
+    (credentials,) = DEMO_APIS_BY_EXCHANGE[exchange].values()
+    return re.escape(credentials[0])
+
+
+HEX_SIGN = r"[0-9a-f]{16}\.\.\.\(64 hex digits\)"
+EXPECT = {
+    "bitflyer": Expect(
+        exchange="bitflyer",
+        product="FX_BTC_JPY",
+        order_path="/v1/me/sendchildorder",
+        connected="connected, logged in (1 login accepted) and subscribed to 4 channels in ",
+        head=rf"^FX_BTC_JPY \+\d\.\d\ds  ltp {NUMBER}  bid (?P<bid>{NUMBER}) / "
+        rf"ask (?P<ask>{NUMBER})  volume [\d.]+$",
+        status=r" book synced$",
+        order_id=r"JRF\d{8}-\d{6}-\d{6}",
+        signed=_signed(
+            f"ACCESS-KEY {_key('bitflyer')}", r"ACCESS-TIMESTAMP \d{13}", f"ACCESS-SIGN {HEX_SIGN}"
+        ),
+        events=lambda oid, side: [
+            rf"^  ORDER +{oid}  MARKET {side} 0\.01$",
+            rf"^  EXECUTION +{oid}  {side} 0\.01 @ (?P<price>{NUMBER})$",
+        ],
+        position=lambda side: rf"^position: {side} 0\.01 @ (?P<price>{NUMBER})$",
+        private_counts=r"child_order_events 2, replies 4",
+    ),
+    "bybit": Expect(
+        exchange="bybit",
+        product="BTCUSDT",
+        order_path="/v5/order/create",
+        connected="connected (2 WebSockets), logged in (1 login accepted) and subscribed to "
+        "7 topics in ",
+        head=rf"^BTCUSDT \+\d\.\d\ds  lastPrice {NUMBER}  bid (?P<bid>{NUMBER}) / "
+        rf"ask (?P<ask>{NUMBER})  volume24h [\d.]+$",
+        status=r" book synced, u \d+$",
+        order_id=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        signed=_signed(
+            f"X-BAPI-API-KEY {_key('bybit')}", r"X-BAPI-TIMESTAMP \d{13}", f"X-BAPI-SIGN {HEX_SIGN}"
+        ),
+        events=lambda oid, side: [
+            rf"^  order New +{oid}  Market {side.title()} 0\.010$",
+            rf"^  execution Trade +{oid}  {side.title()} 0\.010 @ (?P<price>{NUMBER})$",
+            rf"^  order Filled +{oid}  Market {side.title()} 0\.010, avgPrice {NUMBER}$",
+        ],
+        position=lambda side: (
+            rf"^position: {side} 0\.010 @ (?P<price>{NUMBER})  unrealisedPnl -?[\d.]+$"
+        ),
+        private_counts=r"order 2, execution 1, position 1, (wallet 1, )?replies 2",
+    ),
+    "okx": Expect(
+        exchange="okx",
+        product="BTC-USDT-SWAP",
+        order_path="/api/v5/trade/order",
+        connected="connected (2 WebSockets), logged in (1 login accepted) and subscribed to "
+        "6 channels in ",
+        head=rf"^BTC-USDT-SWAP \+\d\.\d\ds  last {NUMBER}  bid (?P<bid>{NUMBER}) / "
+        rf"ask (?P<ask>{NUMBER})  vol24h [\d.]+$",
+        status=r" book synced, seqId \d+$",
+        order_id=r"\d{18}",
+        signed=_signed(
+            f"OK-ACCESS-KEY {_key('okx')}",
+            r"OK-ACCESS-TIMESTAMP \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+            r"OK-ACCESS-SIGN [A-Za-z0-9+/]{16}\.\.\.\(44 base64 characters\)",
+            r"OK-ACCESS-PASSPHRASE \(sent, not shown\)",
+        ),
+        events=lambda oid, side: [
+            rf"^  orders live +{oid}  market {side.lower()} 0\.01$",
+            rf"^  orders filled +{oid}  {side.lower()} 0\.01 @ (?P<price>{NUMBER}) "
+            r"\(tradeId \d+\)$",
+        ],
+        position=lambda side: (
+            rf"^position: {side} 0\.01 @ (?P<price>{NUMBER})  \(cross, upl -?[\d.]+\)$"
+        ),
+        private_counts=r"orders 2, positions 2, account [12], replies 6",
+    ),
+}
+EXCHANGES = list(EXPECT)
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def check_success(out: str, exchange: str, side: str = "BUY", *, frames: int = 2) -> None:
     """What a successful run shows: book frames, a signed order, its events, a summary."""
+    expect = EXPECT[exchange]
     assert "\x1b[" not in out  # not a terminal: plain lines only
-    assert "connected, logged in (1 login accepted) and subscribed to 4 channels" in out
-    assert len(FRAME_HEAD.findall(out)) >= 2
-    found = ORDER_ID.search(out)
+    lines = out.splitlines()
+    assert expect.connected in out
+    heads = [i for i, line in enumerate(lines) if re.match(expect.head, line)]
+    assert len(heads) >= frames, out
+    for i in heads:
+        quote = re.match(expect.head, lines[i])
+        assert quote
+        assert _number(quote["bid"]) < _number(quote["ask"]), lines[i]
+        assert re.search(expect.status, lines[i + 1]), lines[i + 1]
+        assert len(lines[i + 2 : i + 5]) == 3  # three levels a side
+    assert re.search(expect.signed, out, re.M), out
+    found = re.search(rf"^  accepted: \S+ (?P<id>{expect.order_id}) \(HTTP 200 in ", out, re.M)
     assert found, out
-    order_id = found.group(1)
-    assert "signed: ACCESS-KEY botters-demo-key, ACCESS-TIMESTAMP " in out
-    assert re.search(rf"^  ORDER +{order_id}  MARKET BUY 0\.01$", out, re.M), out
-    assert re.search(rf"^  EXECUTION +{order_id}  BUY 0\.01 @ [\d,]+$", out, re.M), out
-    assert re.search(r"^position: BUY 0\.01 @ [\d,]+$", out, re.M), out
-    summary = out.splitlines()[-1]
+    order_id = found["id"]
+    at = out.index(found[0])
+    fill_price = None
+    for pattern in expect.events(order_id, side):
+        event = re.compile(pattern, re.M).search(out, at)
+        assert event, (pattern, out)
+        at = event.end()
+        if "price" in event.groupdict():
+            fill_price = event["price"]
+    position = re.search(expect.position(side), out, re.M)
+    assert position, out
+    assert position["price"] == fill_price  # a fresh position opens at its fill
+    summary = lines[-1]
     assert summary.startswith("summary: "), summary
     assert "reconnects 0" in summary
-    assert f"order {order_id}" in summary
-    assert "child_order_events 2" in summary
-    total = re.search(r"summary: (\d+) messages received", summary)
-    assert total
-    assert int(total.group(1)) >= 6  # 4 replies, a snapshot, a ticker at least
+    assert f"order {order_id};" in summary
+    assert re.search(rf"\(.*{expect.private_counts}\); reconnects", summary), summary
+    counted = re.fullmatch(r"summary: (\d+) messages received \((.*)\); reconnects .*", summary)
+    assert counted
+    per_channel = [int(part.rsplit(" ", 1)[1]) for part in counted[2].split(", ")]
+    assert int(counted[1]) == sum(per_channel)
+    (credentials,) = DEMO_APIS_BY_EXCHANGE[exchange].values()
+    for secret in credentials[1:]:
+        assert secret not in out  # the API secret and the passphrase never show
 
 
-def test_demo_in_process() -> None:
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_demo_in_process(exchange: str) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["demo", "--seconds", "0.6", "--seed", "3"], out=out, err=err)
+    # bitFlyer without --exchange: `botters demo` (the README's main job) is bitFlyer's.
+    flag = [] if exchange == "bitflyer" else ["--exchange", exchange]
+    code = main(["demo", *flag, "--seconds", "0.3", "--seed", "3"], out=out, err=err)
     assert (code, err.getvalue()) == (0, "")
-    check_success(out.getvalue())
+    check_success(out.getvalue(), exchange)
 
 
 def test_demo_as_a_module_in_a_subprocess() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_APIS")}
-    started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "botters", "demo", "--seconds", "0.5"],
+        [sys.executable, "-m", "botters", "demo", "--exchange", "okx", "--seconds", "0.3"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -65,28 +206,41 @@ def test_demo_as_a_module_in_a_subprocess() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    check_success(proc.stdout)
-    assert time.monotonic() - started < 15
+    check_success(proc.stdout, "okx")
 
 
-def test_same_seed_same_first_book() -> None:
-    def first_frame(seed: str) -> str:
-        out = io.StringIO()
-        assert main(["demo", "--seconds", "0", "--seed", seed], out=out, err=io.StringIO()) == 0
-        lines = out.getvalue().splitlines()
-        start = next(i for i, line in enumerate(lines) if FRAME_HEAD.match(line))
-        # The ticker line carries the elapsed time: compare the ladder only.
-        return "\n".join(lines[start + 1 : start + 5])
-
-    assert first_frame("5") == first_frame("5")
-    assert first_frame("5") != first_frame("6")
-
-
-def test_sell_side() -> None:
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_sell_side(exchange: str) -> None:
     out = io.StringIO()
-    assert main(["demo", "--seconds", "0", "--side", "SELL"], out=out, err=io.StringIO()) == 0
-    assert re.search(r"^  EXECUTION +JRF\S+  SELL 0\.01 @ [\d,]+$", out.getvalue(), re.M)
-    assert re.search(r"^position: SELL 0\.01 @ ", out.getvalue(), re.M)
+    argv = ["demo", "--exchange", exchange, "--seconds", "0", "--side", "SELL"]
+    assert main(argv, out=out, err=io.StringIO()) == 0
+    check_success(out.getvalue(), exchange, "SELL", frames=1)
+
+
+@pytest.mark.parametrize(("exchange", "product"), [("bybit", "ETHUSDT"), ("okx", "ETH-USDT-SWAP")])
+def test_other_product(exchange: str, product: str) -> None:
+    out = io.StringIO()
+    argv = ["demo", "--exchange", exchange, "--product", product, "--seconds", "0"]
+    assert main(argv, out=out, err=io.StringIO()) == 0
+    assert re.search(rf"^placing a MARKET BUY 0\.01 {product}: POST ", out.getvalue(), re.M)
+    assert re.search(rf"^{product} \+0\.00s ", out.getvalue(), re.M)
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_same_seed_same_first_book(exchange: str) -> None:
+    def first_frame(seed: int) -> list[str]:
+        # No tick before the order (an hour apart): the first book is the seed's alone,
+        # however long connecting takes.
+        options = DemoOptions(exchange=exchange, seed=seed, seconds=0, tick_interval=3600)
+        out = io.StringIO()
+        asyncio.run(run_demo(options, out))
+        lines = out.getvalue().splitlines()
+        start = next(i for i, line in enumerate(lines) if re.match(EXPECT[exchange].head, line))
+        # The first line carries the elapsed time: compare the ladder and its status only.
+        return lines[start + 1 : start + 5]
+
+    assert first_frame(5) == first_frame(5)
+    assert first_frame(5) != first_frame(6)
 
 
 def test_redraws_in_place_on_a_terminal() -> None:
@@ -99,13 +253,31 @@ def test_redraws_in_place_on_a_terminal() -> None:
     assert text.count("\x1b[5F\x1b[J") == frames - 1
 
 
-def test_refused_order_fails_with_a_message() -> None:
-    def refuse(sim: Simulator) -> None:
-        sim.inject_rest(RestFault(status=503), path="/v1/me/sendchildorder")
+def cli_with_faults(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], **hooks: Callable[[Simulator], object]
+) -> tuple[int, str, str]:
+    """Run ``botters demo ...`` with fault hooks; (exit status, stdout, stderr)."""
+    real = _demo.run_demo
 
-    out = io.StringIO()
-    with pytest.raises(DemoError, match="the order was refused: HTTP 503"):
-        asyncio.run(run_demo(DemoOptions(seconds=0), out, before_order=refuse))
+    async def with_faults(options: DemoOptions, out: Any, **kwargs: Any) -> None:
+        await real(options, out, **hooks, **kwargs)
+
+    monkeypatch.setattr(_demo, "run_demo", functools.wraps(real)(with_faults))
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["demo", "--seconds", "0", *argv], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_refused_order_exits_1(monkeypatch: pytest.MonkeyPatch, exchange: str) -> None:
+    def refuse(sim: Simulator) -> None:
+        sim.inject_rest(RestFault(status=503), path=EXPECT[exchange].order_path)
+
+    code, out, err = cli_with_faults(monkeypatch, ["--exchange", exchange], before_order=refuse)
+    assert code == 1
+    assert "  signed: " in out
+    assert err.startswith("botters demo: failed: the order was refused: HTTP 503 {"), err
+    assert err.count("\n") == 1
 
 
 def test_slow_order_reply_fails_with_a_message() -> None:
@@ -117,25 +289,34 @@ def test_slow_order_reply_fails_with_a_message() -> None:
 
 
 def test_missing_order_event_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The exchange stops sending (no events, no pongs) right before the order.
+    # The exchange stops sending (no events, no pongs) on both WebSockets before the order.
     def silence(sim: Simulator) -> None:
         for conn in sim.open_connections:
             conn.go_silent()
 
-    real = _demo.run_demo
-
-    async def with_fault(options: DemoOptions, out: Any, **kwargs: Any) -> None:
-        await real(options, out, before_order=silence, **kwargs)
-
-    monkeypatch.setattr(_demo, "run_demo", functools.wraps(real)(with_fault))
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["demo", "--seconds", "0", "--timeout", "0.5"], out=out, err=err)
+    argv = ["--exchange", "okx", "--timeout", "0.5"]
+    code, out, err = cli_with_faults(monkeypatch, argv, before_order=silence)
     assert code == 1
-    placed = ORDER_ID.search(out.getvalue())
-    assert placed
-    assert err.getvalue() == (
-        f"botters demo: failed: the child_order_events ORDER event for {placed.group(1)} "
+    placed = re.search(r"accepted: ordId (\d+) ", out)
+    assert placed, out
+    assert err == (
+        f"botters demo: failed: the first orders channel event for {placed.group(1)} "
         "did not arrive within 0.5 s\n"
+    )
+
+
+def test_rejected_login_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both handshakes take the fault: only the private WebSocket logs in, and is refused.
+    def reject(sim: Simulator) -> None:
+        sim.inject(Fault(reject_login=True), count=2)
+
+    argv = ["--exchange", "bybit", "--timeout", "0.3"]
+    code, out, err = cli_with_faults(monkeypatch, argv, on_start=reject)
+    assert code == 1
+    assert "  private   wss://stream.bybit.com/v5/private -> 127.0.0.1:" in out
+    assert err == (
+        "botters demo: failed: the private WebSocket was not connected, logged in and "
+        "subscribed within 0.3 s (wss://stream.bybit.com/v5/private)\n"
     )
 
 
@@ -158,8 +339,34 @@ def test_without_trustme_it_says_what_to_install(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("bad", [["--seconds", "-1"], ["--timeout", "0"], ["--side", "HOLD"]])
+@pytest.mark.parametrize(
+    "bad",
+    [["--seconds", "-1"], ["--timeout", "0"], ["--side", "HOLD"], ["--exchange", "kraken"]],
+)
 def test_bad_arguments(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["demo", *bad])
     assert exc.value.code == 2
+
+
+def test_a_product_the_exchange_has_not(capsys: pytest.CaptureFixture[str]) -> None:
+    err = io.StringIO()
+    argv = ["demo", "--exchange", "okx", "--product", "FX_BTC_JPY"]
+    assert main(argv, out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == (
+        "botters demo: --product 'FX_BTC_JPY' is not simulated for okx: "
+        "one of BTC-USDT-SWAP, ETH-USDT-SWAP\n"
+    )
+
+
+def test_the_cli_and_the_profiles_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert {name: p.default_product for name, p in PROFILES.items()} == _cli.DEMO_PRODUCTS
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for name, profile in PROFILES.items():
+        assert profile.default_product == profile.products[0]
+        for product in profile.products:
+            assert product in help_text
+            # Every product is one the simulator serves with positions.
+            assert DEFAULT_MARKETS_BY_EXCHANGE[name][product].margin

@@ -4,8 +4,9 @@
 users and for debugging a signature an exchange rejects.
 
 ``botters demo`` runs a bot's round trip (live book, signed order, its events
-on the WebSocket) against the embedded bitFlyer simulator, on loopback only.
-It needs the ``simulator`` extra, imported only when the command runs.
+on the WebSocket) against the embedded simulator of bitFlyer (the default),
+Bybit or OKX (``--exchange``), on loopback only. It needs the ``simulator``
+extra, imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from ._sign import sign_request
 from .protocol import BottersError, Request, resolve
 
 __all__ = ["main"]
+
+DEMO_PRODUCTS = {"bitflyer": "FX_BTC_JPY", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
+"""``--exchange`` choices and their default ``--product`` (the demo's profiles, tested equal)."""
 
 
 def _pair(text: str, sep: str, what: str) -> tuple[str, str]:
@@ -80,12 +84,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = sub.add_parser(
         "demo",
-        help="watch a simulated bitFlyer market and trade on it (no network needed)",
+        help="watch a simulated market and trade on it (no network needed)",
         description=(
-            "Start the bitFlyer simulator on 127.0.0.1 (TLS), connect a botters.Client to the "
-            "production bitFlyer URLs pinned to it, show the live top of the book and the "
-            "ticker, place a signed MARKET order and wait for its events on the WebSocket. "
-            "Needs the simulator extra: pip install 'botters[simulator]'."
+            "Start an exchange simulator on 127.0.0.1 (TLS): bitFlyer by default, or Bybit v5 "
+            "or OKX v5 with --exchange. Connect a botters.Client to that exchange's production "
+            "URLs pinned to it (so requests and WebSocket logins are signed as in production), "
+            "subscribe to its public and private feeds, show the live top of the book and the "
+            "ticker, place a signed MARKET order and wait for its events on the WebSocket and "
+            "the position. Needs the simulator extra: pip install 'botters[simulator]'."
+        ),
+    )
+    demo.add_argument(
+        "--exchange",
+        choices=tuple(DEMO_PRODUCTS),
+        default="bitflyer",
+        help="the exchange to simulate (default: bitflyer)",
+    )
+    demo.add_argument(
+        "--product",
+        metavar="CODE",
+        help=(
+            "the product to watch and trade (default: "
+            + ", ".join(f"{p} on {e}" for e, p in DEMO_PRODUCTS.items())
+            + "; also ETHUSDT on bybit, ETH-USDT-SWAP on okx)"
         ),
     )
     demo.add_argument(
@@ -105,8 +126,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=5.0,
         help=(
-            "seconds to wait for each step: login and subscriptions, the first book, "
-            "the order's events (default: 5)"
+            "seconds to wait for each step: logins and subscriptions, the first book, "
+            "the order's reply, its events and the position (default: 5)"
         ),
     )
     demo.add_argument(
@@ -134,7 +155,7 @@ def _positive(text: str) -> float:
 
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        from ._demo import DemoError, DemoOptions, run_demo
+        from ._demo import PROFILES, DemoError, DemoOptions, run_demo
     except ImportError as exc:
         err.write(
             f"botters demo: {exc}\n"
@@ -145,8 +166,20 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         logging.basicConfig(
             level=logging.INFO, stream=err, format="%(asctime)s %(name)s: %(message)s"
         )
+    products = PROFILES[args.exchange].products
+    if args.product is not None and args.product not in products:
+        err.write(
+            f"botters demo: --product {args.product!r} is not simulated for {args.exchange}: "
+            f"one of {', '.join(products)}\n"
+        )
+        return 2
     options = DemoOptions(
-        seconds=args.seconds, seed=args.seed, side=args.side, timeout=args.timeout
+        exchange=args.exchange,
+        product=args.product,
+        seconds=args.seconds,
+        seed=args.seed,
+        side=args.side,
+        timeout=args.timeout,
     )
     try:
         asyncio.run(run_demo(options, out))
