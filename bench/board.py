@@ -199,7 +199,7 @@ def bench_snapshot_pybotters(snapshot: dict[str, Any]) -> float:
             return None
 
     best = float("inf")
-    for _ in range(3):
+    for _ in range(SNAPSHOT_ROUNDS):  # as many rounds as botters gets: best of the same
         store = pybotters.bitFlyerDataStore()
         first, msg = copies([snapshot, snapshot])
         in_event_loop(lambda store=store, first=first: store.onmessage(first, _WS()))
