@@ -97,7 +97,9 @@ def _state_of(item: Item, channel: str) -> Any:
 
 
 class _Keyed(DataStore):
-    """A store updated (merged by key) with every item of its channel."""
+    """A store merged by key (``instId`` unless a subclass says) with its channel's items."""
+
+    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
     def _onmessage(self, arg: Mapping[str, Any], data: list[Item]) -> None:
         self._update(data)
@@ -109,16 +111,12 @@ class Instruments(_Keyed):
     https://www.okx.com/docs-v5/en/#public-data-websocket-instruments-channel
     """
 
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
-
 
 class Tickers(_Keyed):
     """Latest ticker by ``instId`` (``tickers``; merged).
 
     https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-tickers-channel
     """
-
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
 
 class OpenInterest(_Keyed):
@@ -127,16 +125,12 @@ class OpenInterest(_Keyed):
     https://www.okx.com/docs-v5/en/#public-data-websocket-open-interest-channel
     """
 
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
-
 
 class EstimatedPrice(_Keyed):
     """Estimated delivery/exercise price by ``instId`` (``estimated-price``; merged).
 
     https://www.okx.com/docs-v5/en/#public-data-websocket-estimated-delivery-exercise-price-channel
     """
-
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
 
 class MarkPrice(_Keyed):
@@ -145,16 +139,12 @@ class MarkPrice(_Keyed):
     https://www.okx.com/docs-v5/en/#public-data-websocket-mark-price-channel
     """
 
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
-
 
 class PriceLimit(_Keyed):
     """Price limits by ``instId`` (``price-limit``; merged).
 
     https://www.okx.com/docs-v5/en/#public-data-websocket-price-limit-channel
     """
-
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
 
 class OptSummary(_Keyed):
@@ -163,8 +153,6 @@ class OptSummary(_Keyed):
     https://www.okx.com/docs-v5/en/#public-data-websocket-option-summary-channel
     """
 
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
-
 
 class FundingRate(_Keyed):
     """Funding rate by ``instId`` (``funding-rate``; merged).
@@ -172,16 +160,12 @@ class FundingRate(_Keyed):
     https://www.okx.com/docs-v5/en/#public-data-websocket-funding-rate-channel
     """
 
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
-
 
 class IndexTickers(_Keyed):
     """Index ticker by ``instId`` (``index-tickers``; merged).
 
     https://www.okx.com/docs-v5/en/#public-data-websocket-index-tickers-channel
     """
-
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
 
 class LiquidationWarning(_Keyed):
@@ -191,8 +175,6 @@ class LiquidationWarning(_Keyed):
     share a row).
     https://www.okx.com/docs-v5/en/#trading-account-websocket-position-risk-warning
     """
-
-    _KEYS = ["instId"]  # noqa: RUF012 - pybotters' surface
 
 
 class AccountGreeks(_Keyed):
