@@ -1,0 +1,537 @@
+r"""The pure REST rate limiter: "send now" or "wait until T", never a sleep.
+
+Theory of operation
+-------------------
+:meth:`RateLimiter.reserve` prices a request with its exchange's
+:class:`~._model.ExchangeLimits` and books it, at the earliest moment every
+window it costs allows, into a *bucket* per ``(window, key)``. It returns a
+:class:`Reservation` whose :attr:`~Reservation.at` is that moment; the adapter
+sleeps until then and sends. The limiter itself never sleeps, reads no clock
+and does no I/O: ``now`` is always an argument.
+
+Time is the **wall clock** (``time.time()``), because fixed windows start at
+wall-clock multiples of their period (Binance's minute starts at second 0 UTC).
+Adapters sleep ``at - time.time()`` with their own monotonic sleep.
+
+Booking ahead is what makes it fair and exact. A burst of 1,000 requests
+against a window of 100 per second is booked at once: the first 100 at ``now``,
+the next 100 at the next second, and so on, each waiter sleeping exactly until
+its own slot. Nobody polls and nobody sleeps longer than needed:
+
+* a waiter that is cancelled :meth:`~RateLimiter.cancel`\ s its reservation;
+  the reservations booked after it are re-planned and may move earlier (the
+  adapter wakes those whose :attr:`~Reservation.at` moved);
+* a throttle (HTTP 429/418), a reported ``remaining`` of 0 or a counter that
+  shows more usage than booked here moves pending reservations later; the
+  adapter re-reads :attr:`~Reservation.at` when it wakes.
+
+Counting, per window kind:
+
+* **fixed** windows keep a count per window index ``floor(t / period)``. A
+  request sent at ``t`` may be counted by the exchange in the window of
+  ``t - margin`` or of ``t + margin`` (clock skew, latency), so it is counted
+  in both when they differ. Bookings in a fixed window may be made out of
+  order: a small request can use room left in the current second while a big
+  one waits for the next.
+* **sliding** windows keep a time-ordered log and allow at most ``limit``
+  units in any interval of ``period + margin`` seconds. Their bookings are
+  first-come first-served per window.
+
+A request that costs more than a whole window (possible after ``scale``) is
+let through when its windows are empty, rather than never.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import count
+from typing import Final
+
+from botters.protocol._request import Request
+
+from ._model import ExchangeLimits, Observation, Window, lower_headers, retry_after
+
+__all__ = ["RateLimiter", "Reservation", "WindowUsage"]
+
+_THROTTLED: Final = frozenset({418, 429})
+_BAN: Final = 418
+_FIRST_BACKOFF: Final = 1.0
+_MAX_BACKOFF: Final = 60.0
+
+
+class _Bucket:
+    """One window's counter for one key (or the IP)."""
+
+    __slots__ = ("blocked_until", "key", "limit", "margin", "window")
+
+    def __init__(self, window: Window, key: str | None, scale: float, margin: float) -> None:
+        self.window = window
+        self.key = key
+        self.limit = window.limit * scale
+        self.margin = margin
+        self.blocked_until = 0.0
+
+    def earliest(self, t: float, units: float) -> float:
+        raise NotImplementedError
+
+    def book(self, t: float, units: float) -> None:
+        raise NotImplementedError
+
+    def unbook(self, t: float, units: float) -> None:
+        raise NotImplementedError
+
+    def used(self, now: float) -> float:
+        raise NotImplementedError
+
+    def prune(self, now: float) -> None:
+        raise NotImplementedError
+
+    def raise_used(self, now: float, used: float) -> bool:
+        """The exchange counts ``used`` units now; ``True`` if that is more than booked."""
+        raise NotImplementedError
+
+
+class _FixedBucket(_Bucket):
+    __slots__ = ("counts", "period")
+
+    def __init__(self, window: Window, key: str | None, scale: float, margin: float) -> None:
+        # A margin of half a period or more would count a request in three windows.
+        super().__init__(window, key, scale, min(margin, window.period / 4))
+        self.period = window.period
+        self.counts: dict[int, float] = {}
+
+    def _span(self, t: float) -> tuple[int, int]:
+        period, margin = self.period, self.margin
+        return math.floor((t - margin) / period), math.floor((t + margin) / period)
+
+    def earliest(self, t: float, units: float) -> float:
+        if t < self.blocked_until:
+            t = self.blocked_until
+        counts, limit, period = self.counts, self.limit, self.period
+        while True:
+            lo, hi = self._span(t)
+            full = None
+            for index in (lo, hi) if lo != hi else (lo,):
+                used = counts.get(index, 0.0)
+                if used and used + units > limit:
+                    full = index
+            if full is None:
+                return t
+            t = (full + 1) * period + self.margin
+
+    def book(self, t: float, units: float) -> None:
+        lo, hi = self._span(t)
+        counts = self.counts
+        counts[lo] = counts.get(lo, 0.0) + units
+        if hi != lo:
+            counts[hi] = counts.get(hi, 0.0) + units
+
+    def unbook(self, t: float, units: float) -> None:
+        lo, hi = self._span(t)
+        counts = self.counts
+        for index in (lo, hi) if lo != hi else (lo,):
+            left = counts.get(index, 0.0) - units
+            if left > 1e-9:
+                counts[index] = left
+            else:
+                counts.pop(index, None)
+
+    def used(self, now: float) -> float:
+        return self.counts.get(math.floor(now / self.period), 0.0)
+
+    def prune(self, now: float) -> None:
+        oldest = math.floor((now - self.margin) / self.period)
+        counts = self.counts
+        if len(counts) > 2:
+            for index in [i for i in counts if i < oldest]:
+                del counts[index]
+
+    def raise_used(self, now: float, used: float) -> bool:
+        index = math.floor(now / self.period)
+        if used > self.counts.get(index, 0.0):
+            self.counts[index] = used
+            return True
+        return False
+
+
+class _SlidingBucket(_Bucket):
+    __slots__ = ("log", "span", "total")
+
+    def __init__(self, window: Window, key: str | None, scale: float, margin: float) -> None:
+        super().__init__(window, key, scale, margin)
+        self.span = window.period + margin
+        self.log: deque[tuple[float, float]] = deque()  # (sent at, units), by time
+        self.total = 0.0
+
+    def earliest(self, t: float, units: float) -> float:
+        if t < self.blocked_until:
+            t = self.blocked_until
+        log = self.log
+        if not log:
+            return t
+        last = log[-1][0]
+        if last > t:
+            t = last  # first come, first served: never before a booking already made
+        span, limit = self.span, self.limit
+        inside = self.total
+        for sent, size in log:
+            if sent > t - span:
+                if inside + units <= limit:
+                    return t
+                t = sent + span
+            inside -= size
+        return t
+
+    def book(self, t: float, units: float) -> None:
+        log = self.log
+        if not log or log[-1][0] <= t:
+            log.append((t, units))
+        else:  # an observation's usage, placed before bookings made for later
+            entries = sorted([*log, (t, units)], key=lambda e: e[0])
+            log.clear()
+            log.extend(entries)
+        self.total += units
+
+    def unbook(self, t: float, units: float) -> None:
+        log = self.log
+        for i in range(len(log) - 1, -1, -1):
+            if log[i] == (t, units):
+                del log[i]
+                self.total -= units
+                return
+
+    def used(self, now: float) -> float:
+        start = now - self.window.period
+        return sum(size for sent, size in self.log if start < sent <= now)
+
+    def prune(self, now: float) -> None:
+        log, start = self.log, now - self.span
+        while log and log[0][0] <= start:
+            self.total -= log.popleft()[1]
+        if not log:
+            self.total = 0.0
+
+    def raise_used(self, now: float, used: float) -> bool:
+        booked = sum(size for sent, size in self.log if now - self.span < sent <= now)
+        if used > booked:
+            self.book(now, used - booked)
+            return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class WindowUsage:
+    """A window's state for one key, as :meth:`RateLimiter.usage` reports it."""
+
+    window: Window
+    key: str | None
+    """``None`` for a per-IP window; the API key, masked to its first 4 characters."""
+    used: float
+    """Units counted in the current window (fixed) or the last period (sliding)."""
+    limit: float
+    """The budget applied (documented or reported, times ``scale``)."""
+    blocked_until: float | None
+    """When a throttle or an exhausted counter lifts (wall clock), if one is in force."""
+
+
+class Reservation:
+    """A request's booked slot: send it once the wall clock reaches :attr:`at`.
+
+    :attr:`at` can change while the request waits: later after a throttle,
+    earlier after another waiter is cancelled. Read it again when waking.
+    """
+
+    __slots__ = ("_costs", "_limiter", "_seq", "at", "exchange")
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        exchange: str,
+        costs: list[tuple[_Bucket, float]],
+        at: float,
+        seq: int,
+    ) -> None:
+        self._limiter = limiter
+        self._costs = costs
+        self._seq = seq
+        self.at = at
+        """When the request may be sent (``time.time()`` seconds)."""
+        self.exchange = exchange
+        """The exchange whose limits priced the request."""
+
+    @property
+    def windows(self) -> tuple[tuple[Window, float], ...]:
+        """What the request costs: ``(window, units)`` pairs."""
+        return tuple((bucket.window, units) for bucket, units in self._costs)
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{b.window.name}={u:g}" for b, u in self._costs)
+        return f"<Reservation {self.exchange} at={self.at:.3f} {names}>"
+
+
+class RateLimiter:
+    """Books REST requests against the documented limits of their exchange.
+
+    Args:
+        limits: The exchanges' limits; ``None`` for every exchange botters
+            knows (:func:`botters.protocol.limits.default_limits`). A host
+            none of them lists is never limited.
+        scale: Multiplies every limit: ``0.8`` keeps a fifth of each budget
+            spare (for another program on the same IP or key).
+        margin: Seconds of clock skew plus latency to allow for: a request
+            sent within ``margin`` of a fixed window's boundary counts in both
+            windows, and a sliding window is ``margin`` longer than documented.
+
+    One limiter may be shared by several clients (pass it to each); it is not
+    thread-safe, so share it only within one event loop.
+    """
+
+    def __init__(
+        self,
+        limits: Iterable[ExchangeLimits] | None = None,
+        *,
+        scale: float = 1.0,
+        margin: float = 0.25,
+    ) -> None:
+        if not scale > 0:
+            raise ValueError("scale must be positive")
+        if not margin >= 0:
+            raise ValueError("margin must be zero or positive")
+        if limits is None:
+            from ._registry import default_limits
+
+            limits = default_limits()
+        self.scale: Final = scale
+        self.margin: Final = margin
+        self._by_host: dict[str, ExchangeLimits] = {}
+        for each in limits:
+            for host in each.hosts:
+                self._by_host[host] = each
+        self._buckets: dict[tuple[Window, str | None], _Bucket] = {}
+        self._pending: dict[int, Reservation] = {}  # booked for later, by booking order
+        self._seq = count()
+        self._throttles: dict[ExchangeLimits, int] = {}
+        self._prune_at = 0.0
+
+    @property
+    def exchanges(self) -> Mapping[str, ExchangeLimits]:
+        """Which limits apply to which host."""
+        return dict(self._by_host)
+
+    def limits_for(self, request: Request) -> ExchangeLimits | None:
+        """The limits that apply to ``request``'s host, or ``None``."""
+        return self._by_host.get(request.host)
+
+    # -- booking ------------------------------------------------------------------------
+
+    def reserve(
+        self, request: Request, *, now: float, key: str | None = None
+    ) -> Reservation | None:
+        """Book ``request`` and say when it may go; ``None`` if its host is not limited.
+
+        Args:
+            request: The request about to be sent (signed or not: only its
+                host, method, path and query are read).
+            now: The current ``time.time()``.
+            key: The API key the request is signed with (``None`` if
+                unsigned): per-key windows are counted per key and skipped
+                for unsigned requests.
+        """
+        limits = self._by_host.get(request.host)
+        if limits is None:
+            return None
+        prices = limits.price(request)
+        if not prices:
+            return None
+        if now >= self._prune_at:
+            self._prune(now)
+        costs: list[tuple[_Bucket, float]] = []
+        buckets = self._buckets
+        for window, units in prices:
+            bucket_key = (window, key if window.scope == "key" else None)
+            if bucket_key[1] is None and window.scope == "key":
+                continue
+            bucket = buckets.get(bucket_key)
+            if bucket is None:
+                bucket = self._new_bucket(window, bucket_key[1])
+            costs.append((bucket, units))
+        at = self._earliest(costs, now)
+        for bucket, units in costs:
+            bucket.book(at, units)
+        reservation = Reservation(self, limits.exchange, costs, at, next(self._seq))
+        if at > now:
+            self._pending[reservation._seq] = reservation
+        return reservation
+
+    def cancel(self, reservation: Reservation, *, now: float) -> list[Reservation]:
+        """Give back a reservation whose request will not be sent.
+
+        Only a reservation still waiting (``at > now``) is given back: one whose
+        time has come may already be on the wire. Returns the reservations that
+        moved earlier as a result; their waiters should wake.
+        """
+        if self._pending.pop(reservation._seq, None) is None or reservation.at <= now:
+            return []
+        for bucket, units in reservation._costs:
+            bucket.unbook(reservation.at, units)
+        return self._replan(now)
+
+    def _new_bucket(self, window: Window, key: str | None) -> _Bucket:
+        kind = _FixedBucket if window.kind == "fixed" else _SlidingBucket
+        bucket = kind(window, key, self.scale, self.margin)
+        self._buckets[(window, key)] = bucket
+        return bucket
+
+    @staticmethod
+    def _earliest(costs: Sequence[tuple[_Bucket, float]], now: float) -> float:
+        at = now
+        settled = False
+        while not settled:
+            settled = True
+            for bucket, units in costs:
+                t = bucket.earliest(at, units)
+                if t > at:
+                    at, settled = t, False
+        return at
+
+    def _replan(self, now: float) -> list[Reservation]:
+        """Book every waiting reservation again, in booking order; those that moved earlier."""
+        waiting = [r for r in self._pending.values() if r.at > now]
+        self._pending = {r._seq: r for r in waiting}
+        for reservation in waiting:
+            for bucket, units in reservation._costs:
+                bucket.unbook(reservation.at, units)
+        earlier: list[Reservation] = []
+        for reservation in waiting:
+            at = self._earliest(reservation._costs, now)
+            for bucket, units in reservation._costs:
+                bucket.book(at, units)
+            if at < reservation.at:
+                earlier.append(reservation)
+            reservation.at = at
+            if at <= now:
+                del self._pending[reservation._seq]
+        return earlier
+
+    def _prune(self, now: float) -> None:
+        for bucket in self._buckets.values():
+            bucket.prune(now)
+        pending = self._pending
+        if pending:
+            for seq in [s for s, r in pending.items() if r.at <= now]:
+                del pending[seq]
+        self._prune_at = now + 1.0
+
+    # -- what the exchange said ---------------------------------------------------------
+
+    def observe(
+        self,
+        request: Request,
+        status: int,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        now: float,
+        key: str | None = None,
+    ) -> list[Reservation]:
+        """Fold a response into the counters; the reservations whose time moved.
+
+        * HTTP 429 (too many requests) and 418 (Binance's IP ban) block every
+          window the request costs until ``Retry-After`` says, or for 1, 2,
+          4 … 60 s on consecutive throttles without one. A 418 blocks every
+          per-IP window of the exchange.
+        * Counters the exchange reports (:class:`~._model.Observation`) raise
+          the local count when they show more usage (another program on the
+          same IP or key), replace the documented limit with the account's,
+          and block a window reported exhausted until its reset time.
+
+        The adapter wakes the returned reservations' waiters so they re-read
+        :attr:`Reservation.at` (it can only have moved later here, except
+        where a reported limit is higher than the documented one).
+        """
+        limits = self._by_host.get(request.host)
+        if limits is None:
+            return []
+        changed = False
+        lowered: dict[str, str] | None = None
+        if status in _THROTTLED:
+            lowered = lower_headers(headers)
+            changed = self._throttled(limits, request, status, lowered, now, key)
+        elif 200 <= status < 300 and limits in self._throttles:
+            del self._throttles[limits]
+        if limits.observe is not None:
+            if lowered is None:
+                lowered = lower_headers(headers)
+            for seen in limits.observe(request, status, lowered):
+                changed |= self._fold(seen, now, key)
+        return self._replan(now) if changed and self._pending else []
+
+    def _throttled(
+        self,
+        limits: ExchangeLimits,
+        request: Request,
+        status: int,
+        headers: Mapping[str, str],
+        now: float,
+        key: str | None,
+    ) -> bool:
+        wait = retry_after(headers, wall=now)
+        strikes = self._throttles.get(limits, 0) + 1
+        self._throttles[limits] = strikes
+        if wait is None:
+            wait = min(_FIRST_BACKOFF * 2 ** (strikes - 1), _MAX_BACKOFF)
+        until = now + wait
+        windows = [w for w, _ in limits.price(request)]
+        if status == _BAN:
+            windows.extend(w for w in limits.windows if w.scope == "ip")
+        changed = False
+        for window in windows:
+            bucket_key = (window, key if window.scope == "key" else None)
+            if window.scope == "key" and key is None:
+                continue
+            bucket = self._buckets.get(bucket_key) or self._new_bucket(window, bucket_key[1])
+            if until > bucket.blocked_until:
+                bucket.blocked_until = until
+                changed = True
+        return changed
+
+    def _fold(self, seen: Observation, now: float, key: str | None) -> bool:
+        window = seen.window
+        bucket_key = (window, key if window.scope == "key" else None)
+        if window.scope == "key" and key is None:
+            return False
+        bucket = self._buckets.get(bucket_key) or self._new_bucket(window, bucket_key[1])
+        changed = False
+        if seen.limit is not None and seen.limit > 0:
+            limit = seen.limit * self.scale
+            if limit != bucket.limit:
+                bucket.limit = limit
+                changed = True
+        used = seen.used
+        if used is None and seen.remaining is not None and seen.limit is not None:
+            used = seen.limit - seen.remaining
+        if used is not None and used > 0:
+            changed |= bucket.raise_used(now, used)
+        reset = seen.reset_at
+        exhausted = seen.remaining is not None and seen.remaining <= 0
+        if exhausted and reset is not None and reset > bucket.blocked_until:
+            bucket.blocked_until = reset
+            changed = True
+        return changed
+
+    # -- introspection ------------------------------------------------------------------
+
+    def usage(self, *, now: float) -> list[WindowUsage]:
+        """Every window that has been used, with its count at ``now``."""
+        out = []
+        for (window, key), bucket in self._buckets.items():
+            blocked = bucket.blocked_until if bucket.blocked_until > now else None
+            shown = None if key is None else key[:4] + "…"
+            out.append(WindowUsage(window, shown, bucket.used(now), bucket.limit, blocked))
+        return out
+
+    def __repr__(self) -> str:
+        names = sorted({limits.exchange for limits in self._by_host.values()})
+        return f"<RateLimiter scale={self.scale:g} exchanges={names} waiting={len(self._pending)}>"
