@@ -27,11 +27,13 @@ from botters._apis import load_apis
 from botters._version import __version__
 from botters.protocol._credentials import Apis
 from botters.protocol._errors import ConfigError
-from botters.protocol._registry import sign_request
+from botters.protocol._registry import resolve, sign_request
 from botters.protocol._request import Request
+from botters.protocol.limits import RateLimiter, Reservation
 
 from ._auth import Auth
 from ._json import JSONDecodeError, loads
+from ._limits import make_limiter
 
 __all__ = [
     "PLAIN_BODY",
@@ -193,10 +195,32 @@ class BaseClient(Generic[UrlT, RespT]):
     ``RespT`` their response type.
     """
 
-    def __init__(self, apis: Any, base_url: str) -> None:
+    def __init__(self, apis: Any, base_url: str, rate_limit: Any = True) -> None:
         self._apis: Apis = load_apis(apis)
         self._base_url = base_url
         self._closed = False
+        self._limiter: RateLimiter | None = make_limiter(rate_limit)
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The REST rate limiter every request is booked with (``None``: ``rate_limit=False``).
+
+        Read it to see what is used (``client.limiter.usage(now=time.time())``),
+        or pass it to another client's ``rate_limit=`` so both share the budgets.
+        """
+        return self._limiter
+
+    def _reserve(self, request: Request, auth: Any) -> tuple[Reservation | None, str | None]:
+        """Book ``request`` with the limiter: its reservation, and the key it counts against."""
+        limiter = self._limiter
+        if limiter is None:
+            return None, None
+        key = None
+        if auth is Auth:
+            found = resolve(request, self._apis)
+            if found is not None:
+                key = found[1].key
+        return limiter.reserve(request, now=time.time(), key=key), key
 
     @property
     def closed(self) -> bool:

@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import Final
+from typing import Any, Final
 
 from botters.protocol._request import Request
 
@@ -244,7 +244,7 @@ class Reservation:
     earlier after another waiter is cancelled. Read it again when waking.
     """
 
-    __slots__ = ("_costs", "_limiter", "_seq", "at", "exchange")
+    __slots__ = ("_costs", "_limiter", "_seq", "at", "exchange", "waker")
 
     def __init__(
         self,
@@ -261,6 +261,8 @@ class Reservation:
         """When the request may be sent (``time.time()`` seconds)."""
         self.exchange = exchange
         """The exchange whose limits priced the request."""
+        self.waker: Any = None
+        """The adapter's handle to wake this reservation's waiter (opaque to the core)."""
 
     @property
     def windows(self) -> tuple[tuple[Window, float], ...]:

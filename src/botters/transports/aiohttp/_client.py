@@ -30,6 +30,7 @@ Errors. aiohttp's exceptions raised by these methods are mapped to
 
 from __future__ import annotations
 
+import asyncio
 import ssl as _ssl
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from botters.protocol._errors import ConfigError
 from botters.protocol._registry import resolve as _resolve_route
 from botters.protocol._registry import sign_request
 from botters.protocol._request import Request
+from botters.protocol.limits import Reservation
 from botters.transports._auth import Auth
 from botters.transports._client import (
     PLAIN_BODY,
@@ -58,6 +60,7 @@ from botters.transports._client import (
     safe_url,
 )
 from botters.transports._errors import ClientClosedError, TooManyRedirectsError, TransportError
+from botters.transports._limits import RateLimitSetting, observe, wake
 
 from ._errors import MAPPED, map_error
 from ._resolver import PinnedResolver
@@ -94,6 +97,12 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         ssl: TLS setting for the connector botters creates (an
             ``ssl.SSLContext`` trusting a test CA, or ``False``); aiohttp's
             default verification otherwise.
+        rate_limit: REST rate limiting. ``True`` (default): every request to
+            an exchange waits, if it must, until the exchange's documented
+            limits allow it (:mod:`botters.protocol.limits`); a number scales
+            those limits (``0.8``); a
+            :class:`~botters.protocol.limits.RateLimiter` is used as given
+            (share one between clients); ``False`` turns limiting off.
         **session_kwargs: Passed to ``aiohttp.ClientSession`` (``headers``,
             ``timeout``, ``connector``, ``raise_for_status``...). A
             ``User-Agent`` of ``botters/<version>`` is added unless given.
@@ -107,9 +116,10 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         session: aiohttp.ClientSession | None = None,
         resolve: Mapping[str, tuple[str, int | None]] | None = None,
         ssl: _ssl.SSLContext | bool | None = None,
+        rate_limit: RateLimitSetting = True,
         **session_kwargs: Any,
     ) -> None:
-        super().__init__(apis, base_url)
+        super().__init__(apis, base_url, rate_limit)
         self._resolver: PinnedResolver | None = None
         self._apps: set[WebSocketApp] = set()
         if session is not None:
@@ -264,6 +274,9 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         if self._closed:
             raise ClientClosedError("this Client is closed")
         kwargs = {} if kwargs is None else kwargs
+        reservation, key = self._reserve(unsigned, auth)
+        if reservation is not None and reservation.at > time.time():
+            await self._wait_turn(reservation)
         signed = unsigned
         if auth is Auth:
             if passthrough is not None and _resolve_route(unsigned, self._apis) is not None:
@@ -292,6 +305,8 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
             )
             if follow and resp.status in REDIRECTS:
                 resp = await self._follow(resp, signed, unsigned, kwargs, max_redirects)
+            if self._limiter is not None:
+                observe(self._limiter, unsigned, resp.status, resp.headers, key)
         except MAPPED as exc:
             raise map_error(exc, safe_url(signed)) from exc
         except RuntimeError as exc:
@@ -299,6 +314,26 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
                 raise ClientClosedError("the aiohttp session of this Client is closed") from exc
             raise
         return resp
+
+    async def _wait_turn(self, reservation: Reservation) -> None:
+        """Sleep until ``reservation``'s time (it may move); give it back if cancelled."""
+        limiter = self._limiter
+        assert limiter is not None
+        event = asyncio.Event()
+        reservation.waker = event
+        try:
+            while (delay := reservation.at - time.time()) > 0:
+                event.clear()
+                try:
+                    async with asyncio.timeout(delay):
+                        await event.wait()
+                except TimeoutError:
+                    pass
+        except BaseException:
+            wake(limiter.cancel(reservation, now=time.time()))
+            raise
+        finally:
+            reservation.waker = None
 
     async def _follow(
         self,

@@ -58,6 +58,7 @@ from botters.protocol._errors import BottersError, ConfigError
 from botters.protocol._registry import resolve as _resolve_route
 from botters.protocol._registry import sign_request
 from botters.protocol._request import Headers, Request, URLParts
+from botters.protocol.limits import Reservation
 from botters.transports._auth import Auth
 from botters.transports._client import (
     PLAIN_BODY,
@@ -78,6 +79,7 @@ from botters.transports._errors import (
     TransportError,
     TransportTimeoutError,
 )
+from botters.transports._limits import RateLimitSetting, observe, wake
 
 from ._errors import MAPPED, map_error
 from ._http import Body, Key, StaleConnectionError
@@ -176,6 +178,14 @@ class Client(BaseClient[str, Response]):
         max_header_size: Bytes a response head may take. Default 64 KiB.
         raise_for_status: Raise :class:`~botters.HTTPStatusError` for every
             response with a status >= 400 (per request: ``raise_for_status=``).
+        rate_limit: REST rate limiting. ``True`` (default): every request to
+            an exchange waits, if it must, until the exchange's documented
+            limits allow it (:mod:`botters.protocol.limits`); a number scales
+            those limits (``0.8``); a
+            :class:`~botters.protocol.limits.RateLimiter` is used as given
+            (share one between clients); ``False`` turns limiting off. The
+            wait is not part of a request's ``timeout=``; the caller's cancel
+            scopes do cover it.
 
     Raises:
         ConfigError: An option aiohttp has but this client does not
@@ -196,6 +206,7 @@ class Client(BaseClient[str, Response]):
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
         raise_for_status: bool = False,
+        rate_limit: RateLimitSetting = True,
         **unsupported: Any,
     ) -> None:
         if unsupported:
@@ -209,7 +220,7 @@ class Client(BaseClient[str, Response]):
             raise ConfigError("max_connections_per_host must be an int >= 1")
         if connect_timeout is not None and connect_timeout <= 0:
             raise ConfigError("connect_timeout must be > 0 seconds, or None")
-        super().__init__(apis, base_url)
+        super().__init__(apis, base_url, rate_limit)
         defaults = Headers(headers) if headers is not None else Headers()
         if "user-agent" not in defaults:
             defaults = defaults.set({"User-Agent": USER_AGENT})
@@ -523,6 +534,9 @@ class Client(BaseClient[str, Response]):
             raise ConfigError(
                 f"HTTP requests need an http:// or https:// URL, not {unsigned.scheme}:"
             )
+        reservation, key = self._reserve(unsigned, auth)
+        if reservation is not None and reservation.at > time.time():
+            await self._wait_turn(reservation)
         signed = unsigned
         if auth is Auth:
             if stream is not None and _resolve_route(unsigned, self._apis) is not None:
@@ -544,11 +558,37 @@ class Client(BaseClient[str, Response]):
             )
         timeout = opts.get("timeout")
         if timeout is None:
-            return await self._send_following(signed, unsigned, stream, opts)
-        with trio.move_on_after(timeout):
-            return await self._send_following(signed, unsigned, stream, opts)
-        url = safe_url(signed)
-        raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=url)
+            resp = await self._send_following(signed, unsigned, stream, opts)
+        else:
+            got: Response | None = None
+            with trio.move_on_after(timeout):
+                got = await self._send_following(signed, unsigned, stream, opts)
+            if got is None:
+                url = safe_url(signed)
+                raise TransportTimeoutError(f"timed out after {timeout} s ({url})", url=url)
+            resp = got
+        if self._limiter is not None:
+            observe(self._limiter, unsigned, resp.status, resp.headers, key)
+        return resp
+
+    async def _wait_turn(self, reservation: Reservation) -> None:
+        """Sleep until ``reservation``'s time (it may move); give it back if cancelled."""
+        limiter = self._limiter
+        assert limiter is not None
+        event = trio.Event()
+        reservation.waker = event
+        try:
+            while (delay := reservation.at - time.time()) > 0:
+                with trio.move_on_after(delay):
+                    await event.wait()
+                if event.is_set():
+                    event = trio.Event()
+                    reservation.waker = event
+        except BaseException:
+            wake(limiter.cancel(reservation, now=time.time()))
+            raise
+        finally:
+            reservation.waker = None
 
     async def _send_following(
         self,
