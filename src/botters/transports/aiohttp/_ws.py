@@ -115,10 +115,15 @@ class WebSocketConnection(BaseConnection):
         self._wake.set()
         return True
 
-    def _enqueue_awaitable(self, kind: int, data: Any) -> Awaitable[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(kind, data, done)
+    def _completion(self) -> asyncio.Future[None]:
+        return asyncio.get_running_loop().create_future()
+
+    def _wait_done(self, done: asyncio.Future[None]) -> Awaitable[None]:
         return done
+
+    def _fail_done(self, done: asyncio.Future[None], error: BaseException) -> None:
+        if not done.done():
+            done.set_exception(error)
 
 
 class WebSocketApp(BaseApp[WebSocketConnection]):
