@@ -672,16 +672,18 @@ class Session:
         return route is not None and route.sign_outgoing is not None and link.creds is not None
 
     def _pace(self, link: _Link, box: Outbox, entry: Entry, now: float, *, urgent: bool) -> None:
-        if box.waiting:
-            self._release(link, now)  # the timer may be late: what is due goes first
-        if box.free_at() <= now:  # (then nothing is waiting)
+        if not box.waiting and box.free_at() <= now:
             box.record(now)
             self._emit(entry.action)
             return
+        # Queue it, then release what may go now: a keepalive before waiting
+        # data; data after what waited before it (the timer may be late).
+        entry.at = now
         box.push(entry, urgent=urgent)
         if entry.tag == INITIAL:
             link.initial_left += 1
-        if not urgent and not box.warned and box.drain_time() > _BACKLOG_WARNING:
+        self._release(link, now)
+        if box.backlog and not box.warned and box.drain_time() > _BACKLOG_WARNING:
             box.warned = True
             self._emit(
                 SendBacklog(
@@ -698,7 +700,7 @@ class Session:
         assert box is not None
         for entry in box.release(now):
             action = entry.action
-            if entry.data is not None:
+            if entry.data is not None and now > entry.at:
                 # It waited: sign it afresh (a Binance request's timestamp must be recent).
                 try:
                     frame = self._encode(link, entry.data, now)

@@ -51,7 +51,7 @@ USER: Final = 2
 class Entry:
     """A frame waiting for the window: the action to emit, and what to re-sign it from."""
 
-    __slots__ = ("action", "data", "tag", "ticket")
+    __slots__ = ("action", "at", "data", "tag", "ticket")
 
     def __init__(
         self,
@@ -66,6 +66,8 @@ class Entry:
         self.data = data
         """The user's ``dict``, to sign afresh when released (``None``: send as is)."""
         self.ticket = ticket
+        self.at = 0.0
+        """When it was queued: one released later than that waited (and is re-signed)."""
 
 
 class Outbox:
