@@ -173,7 +173,7 @@ def test_a_send_backlog_says_how_many_wait_for_which_limit_and_how_long() -> Non
     assert lines([report]) == [
         (
             WARNING,
-            "connection 3: 120 messages wait for the exchange's send limit "
+            "connection 3: 120 message(s) wait for the exchange's send limit "
             "(5 messages per 1 s); sending them takes about 24 s",
         )
     ]

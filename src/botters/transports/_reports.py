@@ -158,7 +158,7 @@ def _line(report: Report) -> Line:
     if isinstance(report, SendBacklog):
         return (
             _WARNING,
-            "connection %d: %d messages wait for the exchange's send limit (%s); "
+            "connection %d: %d message(s) wait for the exchange's send limit (%s); "
             "sending them takes about %.0f s",
             (report.conn_id, report.queued, report.limit, report.seconds),
         )
