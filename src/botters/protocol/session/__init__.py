@@ -75,7 +75,8 @@ Then sleep until :attr:`Session.deadline` (``None``: no wake-up needed) and
 call ``timer``. Re-read ``deadline`` after every call whose result is not
 :data:`DELIVER_ONLY`; a fast-path frame only ever moves it later.
 :attr:`Session.current` is the ``conn_id`` for ``current_ws`` (``None`` while
-not open), :attr:`Session.idle_since` the idle signal.
+not open), :attr:`Session.idle_since` the idle signal, :meth:`Session.queued`
+the frames a connection's send pacing holds back.
 
 A sketch of an asyncio adapter (one task per connection reads frames and feeds
 ``frame_received``; one timer task; ``run`` executes actions)::

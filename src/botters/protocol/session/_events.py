@@ -396,7 +396,7 @@ class LoginFailed(Report):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opened(Report):
-    """``conn_id`` is open: logged in if needed, initial messages sent."""
+    """``conn_id`` is open: logged in if needed, initial messages sent (or queued, paced)."""
 
     conn_id: int
 

@@ -26,7 +26,8 @@ States (:class:`State`) describe the session's *current* connection::
   / :class:`~._events.LoginFailed`). The initial messages go out only after
   the login is accepted. An exchange that sends no login reply (no classifier)
   counts as accepted once the login is sent.
-* OPEN: the initial messages were sent. Frames are delivered.
+* OPEN: the initial messages were sent (on a paced connection: queued, ahead of
+  anything sent later; see "Send pacing"). Frames are delivered.
 
 Each connection (``conn_id``, never reused) has its own state from the same
 enum. Connection inputs (``connected``, ``frame_received``...) are dispatched on

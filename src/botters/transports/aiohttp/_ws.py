@@ -133,7 +133,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
     connects in the background. ``await app`` returns the app once it is
     **open**: connected, logged in (where the exchange needs a login message
     and ``apis`` has credentials) **and** subscribed (the initial messages
-    were sent). pybotters returned right after the handshake, before the
+    were sent, or queued in order where the exchange limits how fast a client
+    may send). pybotters returned right after the handshake, before the
     login; code that sends private requests right after ``await`` is safe
     here. If the app is closed before it opens, ``await app`` raises
     :class:`~botters.WebSocketClosedError`.

@@ -202,7 +202,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
     client's nursery or the one passed as ``nursery=``. ``await app`` returns
     the app once it is **open**: connected, logged in (where the exchange
     needs a login message and ``apis`` has credentials) **and** subscribed
-    (the initial messages were sent). If the app is closed before it opens,
+    (the initial messages were sent, or queued in order where the exchange
+    limits how fast a client may send). If the app is closed before it opens,
     ``await app`` raises :class:`~botters.WebSocketClosedError`.
 
     Reconnects are automatic and never immediate: every loss is followed by a
