@@ -21,6 +21,7 @@ from botters.protocol.session import (
     Rotated,
     RotationFailed,
     RotationStarted,
+    SendBacklog,
     TokenFailed,
 )
 from botters.transports._reports import report_lines
@@ -159,8 +160,20 @@ def test_a_login_failure_of_another_connection_does_not_absorb_a_loss() -> None:
         (LoginFailed(conn_id=1, reason="x"), WARNING),
         (TokenFailed(reason="x"), WARNING),
         (Disconnected(conn_id=1, reason="x"), WARNING),
+        (SendBacklog(conn_id=1, queued=40, seconds=40.0, limit="1 message per 1 s"), WARNING),
     ],
 )
 def test_a_report_alone_is_one_line(report: Report, level: int) -> None:
     [(got, _)] = lines([report])
     assert got == level
+
+
+def test_a_send_backlog_says_how_many_wait_for_which_limit_and_how_long() -> None:
+    report = SendBacklog(conn_id=3, queued=120, seconds=24.0, limit="5 messages per 1 s")
+    assert lines([report]) == [
+        (
+            WARNING,
+            "connection 3: 120 message(s) wait for the exchange's send limit "
+            "(5 messages per 1 s); sending them takes about 24 s",
+        )
+    ]

@@ -36,6 +36,8 @@ What the session machine consumes:
   (Socket.IO v4's ``2``, BitTrade's ``{"ping": n}``), which must be sent back.
 * :func:`sign_outgoing`: signs a user's message at send time, on a copy, freshly
   on every reconnect (pybotters signed in place and broke re-signing; quirk 8.8).
+* :func:`pacing_for`: the exchange's documented limit on how fast a client may
+  send on one connection (:class:`~botters.protocol._pacing.Pacing`), if any.
 
 Design notes
 ------------
@@ -60,6 +62,7 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 
 from ._credentials import Apis, Credentials, parse_apis
 from ._errors import BottersError, ConfigError
+from ._pacing import Pacing
 from ._request import URLParts, _split_url
 
 __all__ = [
@@ -78,6 +81,7 @@ __all__ = [
     "classify_login_reply",
     "dumps",
     "json_object",
+    "pacing_for",
     "path_segments",
     "reason_text",
     "registered_ws_hosts",
@@ -346,6 +350,9 @@ class WsRoute:
     """Signs messages the user sends, where the exchange wants them signed."""
     answer_ping: Callable[[URLParts, Frame], Frame | None] | None = field(default=None, repr=False)
     """Answers the exchange's own app-level pings; see :func:`answer_server_ping`."""
+    pacing: Pacing | Callable[[URLParts], Pacing | None] | None = None
+    """The documented per-connection send limit, or a function choosing it by URL
+    (Binance's spot and futures hosts differ); ``None`` where none is documented."""
 
     def name_for(self, parts: URLParts) -> str:
         """The API name whose credentials serve a connection to ``parts``."""
@@ -358,6 +365,13 @@ class WsRoute:
         if ping is None or isinstance(ping, AppPing):
             return ping
         return ping(parts)
+
+    def pacing_for(self, parts: URLParts) -> Pacing | None:
+        """The send limit of a connection to ``parts``, if the exchange documents one."""
+        pacing = self.pacing
+        if pacing is None or isinstance(pacing, Pacing):
+            return pacing
+        return pacing(parts)
 
     def logs_in(self, parts: URLParts) -> bool:
         """Whether a connection to ``parts`` sends a login message (given credentials)."""
@@ -505,6 +519,22 @@ def app_ping_for(url: str | URLParts) -> AppPing | None:
     """
     found = _lookup(url)
     return None if found is None else found[0].ping_for(found[1])
+
+
+def pacing_for(url: str | URLParts) -> Pacing | None:
+    """The documented limit on how fast a client may send on one connection to ``url``.
+
+    ``None`` for hosts botters does not know, for ``ws://`` URLs and where the
+    exchange documents no per-connection limit. The session machine applies
+    it unless told otherwise (``SessionConfig(pacing=...)``).
+
+    >>> print(pacing_for("wss://stream.binance.com:9443/ws"))
+    5 messages per 1 s
+    >>> pacing_for("wss://stream.bybit.com/v5/public/linear") is None
+    True
+    """
+    found = _lookup(url)
+    return None if found is None else found[0].pacing_for(found[1])
 
 
 def answer_server_ping(url: str | URLParts, frame: Frame) -> Frame | None:

@@ -52,6 +52,7 @@ from botters.protocol.session import (
     Rotated,
     RotationFailed,
     RotationStarted,
+    SendBacklog,
     TokenFailed,
 )
 
@@ -154,6 +155,13 @@ def _line(report: Report) -> Line:
         )
     if isinstance(report, Rotated):
         return _INFO, "connection %d replaced %d", (report.new, report.old)
+    if isinstance(report, SendBacklog):
+        return (
+            _WARNING,
+            "connection %d: %d message(s) wait for the exchange's send limit (%s); "
+            "sending them takes about %.0f s",
+            (report.conn_id, report.queued, report.limit, report.seconds),
+        )
     if isinstance(report, Connecting | Established | Closed | Ignored):
         return _DEBUG, "%r", (report,)
     return _INFO, "%r", (report,)  # a report type added later

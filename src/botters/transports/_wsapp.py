@@ -19,6 +19,17 @@ here, and the adapters subclass it:
   connection, a :class:`~botters.protocol.store.FetchSnapshot` is fetched
   with the client and handed back to the store.
 
+Sends and the send pacing. The machine may hold a frame back (the exchange's
+per-connection send limit) and release it later from a timer. An awaited send
+therefore gets a *ticket*: its completion object waits in ``_tickets`` until
+the machine releases the frame (a :class:`~botters.protocol.session.SendFrame`
+carrying the ticket; the completion then travels with the frame to the
+writer, which completes it once the frame is written) or reports it
+:class:`~botters.protocol.session.Unsent` (it fails with
+:class:`~botters.WebSocketClosedError`). A send cancelled while its frame is
+still held is withdrawn: that frame is never sent (so a caller that gave up
+never has an order go out behind its back); one already released is written.
+
 The adapter supplies the clock (``loop.time`` / ``trio.current_time``) and
 the few operations that need its event loop: queueing a frame on a
 connection (and, for an awaited send, something to await), opening and
@@ -60,6 +71,7 @@ from botters.protocol.session import (
     SessionConfig,
     SessionError,
     State,
+    Unsent,
 )
 from botters.protocol.store import FetchSnapshot, Resubscribe, ResyncRequest
 
@@ -101,6 +113,7 @@ SESSION_OPTIONS: Final = frozenset(
         "rotate_on",
         "rotation_overlap",
         "token_flow",
+        "pacing",
     }
 )
 """``ws_connect`` keywords that configure the session machine (the rest go to the adapter)."""
@@ -188,7 +201,10 @@ class BaseConnection:
     that).
 
     The async ``send_*`` methods return once the frame is written and raise
-    :class:`~botters.WebSocketClosedError` when this connection is not open.
+    :class:`~botters.WebSocketClosedError` when this connection is not open, or
+    is lost before the frame goes. Where the exchange limits how fast a client
+    may send, the frame first waits its turn (``ws_connect(pacing=...)``); a
+    send cancelled while it waits is withdrawn and never sent.
     :meth:`send_json_nowait` queues without waiting and never raises for a
     closed connection (it logs and drops): that is the
     :class:`~botters.protocol.MessageSink` a DataStore uses to talk back.
@@ -268,12 +284,24 @@ class BaseConnection:
         """Wait until this connection's task is over (socket closed, loss reported)."""
         raise NotImplementedError
 
-    def _enqueue(self, kind: int, data: Any) -> bool:
-        """Queue one outbox item for the writer; ``False`` (dropped) once the writer is gone."""
+    def _enqueue(self, kind: int, data: Any, done: Any = None) -> bool:
+        """Queue one outbox item for the writer; ``False`` (dropped) once the writer is gone.
+
+        ``done`` (from :meth:`_completion`) completes once the item is written,
+        or fails if it never is.
+        """
         raise NotImplementedError
 
-    def _enqueue_awaitable(self, kind: int, data: Any) -> Awaitable[None]:
-        """Queue one item; the result completes once it is written, or raises if it never is."""
+    def _completion(self) -> Any:
+        """A new completion object for an awaited send (a future, an event...)."""
+        raise NotImplementedError
+
+    def _wait_done(self, done: Any) -> Awaitable[None]:
+        """Wait for ``done``; raises what it failed with."""
+        raise NotImplementedError
+
+    def _fail_done(self, done: Any, error: BaseException) -> None:
+        """Fail ``done`` (if not complete yet) with ``error``."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -347,6 +375,10 @@ class BaseApp(Generic[ConnT]):
         # (when, tie-breaker, request, connection), a heap.
         self._resync_checks: list[tuple[float, int, ResyncRequest, ConnT]] = []
         self._check_count = itertools.count()
+        # Awaited sends whose frame the machine has not released yet: ticket ->
+        # (connection, completion).
+        self._tickets: dict[int, tuple[BaseConnection, Any]] = {}
+        self._ticket_count = itertools.count(1)
         self._give_clock()
 
     def _give_clock(self) -> None:
@@ -509,9 +541,14 @@ class BaseApp(Generic[ConnT]):
                     self._dispatcher.deliver(frame, conn, parsed)
             elif isinstance(action, SendFrame):
                 target = self._conns.get(action.conn_id)
+                waiter = None if action.ticket is None else self._tickets.pop(action.ticket, None)
+                done = None if waiter is None else waiter[1]
                 if target is not None:
                     kind = OUT_STR if isinstance(action.data, str) else OUT_BYTES
-                    target._enqueue(kind, action.data)
+                    target._enqueue(kind, action.data, done)
+                elif waiter is not None:
+                    gone = WebSocketClosedError(f"connection {action.conn_id} is closed")
+                    waiter[0]._fail_done(done, gone)
             elif isinstance(action, SendPing | SendPong):
                 target = self._conns.get(action.conn_id)
                 if target is not None:
@@ -523,6 +560,8 @@ class BaseApp(Generic[ConnT]):
                 target = self._conns.get(action.conn_id)
                 if target is not None:
                     self._close_connection(target, action.code, action.reason)
+            elif isinstance(action, Unsent):
+                self._unsent(action)
             elif isinstance(action, FeedInterrupted):
                 self._dispatcher.feed_interrupted()
             elif isinstance(action, HttpRequest):
@@ -535,6 +574,27 @@ class BaseApp(Generic[ConnT]):
         if reports is not None:
             self._log_reports(reports)
         self._after_actions()
+
+    def _unsent(self, action: Unsent) -> None:
+        """Frames held back by the send pacing died with their connection: tell their senders."""
+        error = WebSocketClosedError(
+            f"connection {action.conn_id} was lost before the message went out "
+            "(it was waiting for the exchange's send limit)"
+        )
+        for ticket in action.tickets:
+            waiter = self._tickets.pop(ticket, None)
+            if waiter is not None:
+                waiter[0]._fail_done(waiter[1], error)
+        if action.untracked:
+            logger.log(
+                logging.DEBUG if self._closing else logging.WARNING,
+                "%s: connection %d is gone; %d message(s) sent without waiting "
+                "(send_json_nowait, resync requests) were still held back by the send "
+                "pacing and were dropped",
+                self._origin,
+                action.conn_id,
+                action.untracked,
+            )
 
     def _deadline(self) -> float | None:
         """When the timer must wake: the machine's deadline or the next resync check."""
@@ -624,38 +684,43 @@ class BaseApp(Generic[ConnT]):
 
     # -- user sends ---------------------------------------------------------------------
 
-    def _send_actions(self, conn: BaseConnection, data: Any) -> list[Action] | None:
+    def _send_actions(
+        self, conn: BaseConnection, data: Any, ticket: int | None = None
+    ) -> list[Action] | None:
         try:
-            return list(
-                self._session.user_send(
-                    data, conn_id=conn.conn_id, now=self._clock(), wall=time.time()
-                )
+            return self._session.user_send(
+                data, conn_id=conn.conn_id, now=self._clock(), wall=time.time(), ticket=ticket
             )
         except SessionError:
             return None
 
     async def _user_send(self, conn: BaseConnection, data: Any) -> None:
-        actions = self._send_actions(conn, data)
-        if actions is None or conn.closed:
+        """Send one message; return once its frame is written (see the module docs)."""
+        if conn.closed:
             raise WebSocketClosedError(f"connection {conn.conn_id} is not open")
-        frames = [a for a in actions if isinstance(a, SendFrame)]
-        self._feed([a for a in actions if not isinstance(a, SendFrame)])
-        written: Awaitable[None] | None = None
-        for i, frame in enumerate(frames):
-            target = self._conns.get(frame.conn_id)
-            if target is None:
-                raise WebSocketClosedError(f"connection {frame.conn_id} is not open")
-            kind = OUT_STR if isinstance(frame.data, str) else OUT_BYTES
-            if i == len(frames) - 1:  # frames go out in order: the last one written is all
-                written = target._enqueue_awaitable(kind, frame.data)
-            else:
-                target._enqueue(kind, frame.data)
-        if written is not None:
-            await written
+        ticket = next(self._ticket_count)
+        done = conn._completion()
+        self._tickets[ticket] = (conn, done)
+        try:
+            actions = self._send_actions(conn, data, ticket)
+        except BaseException:  # SigningError: nothing was sent
+            del self._tickets[ticket]
+            raise
+        if actions is None:
+            del self._tickets[ticket]
+            raise WebSocketClosedError(f"connection {conn.conn_id} is not open")
+        self._feed(actions)
+        try:
+            await conn._wait_done(done)
+        except BaseException:
+            if self._tickets.pop(ticket, None) is not None:
+                # Cancelled while the pacing still held the frame: take it back.
+                self._feed(self._session.withdraw_send(ticket, now=self._clock()))
+            raise
 
     def _user_send_nowait(self, conn: BaseConnection, data: Any) -> None:
-        actions = self._send_actions(conn, data)
-        if actions is None or conn.closed:
+        actions = None if conn.closed else self._send_actions(conn, data)
+        if actions is None:
             if self.closed:
                 # Expected: the user closes the app, and a message that was still
                 # on its way makes a store answer (bitFlyer's snapshot unsubscribe).

@@ -37,6 +37,7 @@ from botters.protocol.session import (
     UrlChanged,
     UserClose,
     UserSend,
+    WithdrawSend,
 )
 from botters.protocol.session._machine import _TABLE
 
@@ -58,6 +59,7 @@ INPUTS: tuple[type[Event], ...] = (
     UrlChanged,
     HttpResponse,
     Rotate,
+    WithdrawSend,
 )
 
 # What each reachable state needs: a config and the inputs that lead there.
@@ -153,6 +155,8 @@ def _event(kind: type[Event], conn: int, request_id: int, now: float) -> Event:
         args["url"] = BITFLYER + "?v=2"
     if kind is HttpResponse:
         args.update(request_id=request_id, status=500)
+    if kind is WithdrawSend:
+        args["ticket"] = 7
     return kind(**args)
 
 

@@ -17,7 +17,11 @@ after every call that the machine kept its promises:
 * when the current connection is lost, stores are told (FeedInterrupted) before
   anything is sent on another connection, unless a finished rotation made up
   for it; and they are not told otherwise;
-* replayed messages carry a signature made at send time (fresh timestamp).
+* replayed messages carry a signature made at send time (fresh timestamp),
+  also when the send pacing held them back;
+* on a paced connection no window of ``per`` seconds holds more than
+  ``messages`` counted frames, and every user-send ticket is carried out or
+  reported unsent exactly once (never after it was withdrawn).
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ from botters.protocol.session import (
     FeedInterrupted,
     GMOCoinToken,
     HttpRequest,
+    Ignored,
     KuCoinBullet,
     ListenKey,
     LoggedIn,
     LoginFailed,
     OpenConnection,
+    Pacing,
     Rotated,
     RotationFailed,
     RotationStarted,
@@ -57,6 +63,7 @@ from botters.protocol.session import (
     SessionConfig,
     SessionError,
     State,
+    Unsent,
 )
 
 WALL = 2085848896.0
@@ -102,6 +109,24 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "dead_peer_timeout": 60.0,
         "http_timeout": 10.0,
     },
+    "bitflyer_paced": {
+        "url": "wss://ws.lightstream.bitflyer.com/json-rpc",
+        "apis": {"bitflyer": ["bfkey", "bfsecret-bfsecret"]},
+        "sends": [SUB, SUB, SUB],
+        "heartbeat": 10.0,
+        "max_age": 300.0,
+        "login_timeout": 5.0,
+        "pacing": Pacing(messages=2, per=1.5, count_control=True),
+    },
+    "binance_wsapi_paced": {
+        "url": "wss://ws-api.binance.com/ws-api/v3",
+        "apis": {"binance": ["bnkey", "bnsecret-bnsecret"]},
+        "sends": [ORDER, "text message", ORDER],
+        "heartbeat": 10.0,
+        "rotation_overlap": 0.0,
+        "max_age": 150.0,
+        "pacing": Pacing(messages=1, per=2.0),
+    },
     "binance_wsapi": {
         "url": "wss://ws-api.binance.com/ws-api/v3",
         "apis": {"binance": ["bnkey", "bnsecret-bnsecret"]},
@@ -141,6 +166,11 @@ class SessionMachine(RuleBasedStateMachine):
         self.rotating = False
         self.tokens = 0
         self.closed = False
+        self.sent_at: dict[int, list[float]] = {}  # counted sends per connection
+        self.next_ticket = 0
+        self.issued: set[int] = set()
+        self.reported: set[int] = set()  # released or unsent
+        self.withdrawn: set[int] = set()
 
     # -- setup ---------------------------------------------------------------------
 
@@ -148,7 +178,8 @@ class SessionMachine(RuleBasedStateMachine):
     def setup(self, name: str, seed: int) -> None:
         self.name = name
         config = dict(CONFIGS[name])
-        self.needs_login = "apis" in config and name == "bitflyer"
+        self.needs_login = "apis" in config and name.startswith("bitflyer")
+        self.pacing: Pacing | None = config.get("pacing")
         self.session = Session(SessionConfig(rng=random.Random(seed), backoff=BACKOFF, **config))
         self.check(self.session.start(now=self.now, wall=WALL + self.now))
 
@@ -173,6 +204,12 @@ class SessionMachine(RuleBasedStateMachine):
                 assert a.conn_id not in self.finished, f"send on a finished connection: {a}"
                 if isinstance(a, SendFrame):
                     self.check_send(a, batch[:i])
+                    if a.ticket is not None:
+                        self.report_ticket(a.ticket)
+                self.check_window(a)
+            elif isinstance(a, Unsent):
+                for ticket in a.tickets:
+                    self.report_ticket(ticket)
             elif isinstance(a, CloseConnection):
                 self.finished.add(a.conn_id)
             elif isinstance(a, LoggedIn):
@@ -228,6 +265,21 @@ class SessionMachine(RuleBasedStateMachine):
             # Signed now (to the ms; now + offset may round differently than WALL + now).
             assert abs(params["timestamp"] - (WALL + self.now) * 1000) <= 1, "stale signature"
             assert ORDER["params"] == {"symbol": "BTCUSDT", "side": "BUY"}  # never mutated
+
+    def check_window(self, a: SendFrame | SendPing | SendPong) -> None:
+        pacing = self.pacing
+        if pacing is None or (not isinstance(a, SendFrame) and not pacing.count_control):
+            return
+        times = self.sent_at.setdefault(a.conn_id, [])
+        times.append(self.now)
+        if len(times) > pacing.messages:
+            assert times[-1] >= times[-1 - pacing.messages] + pacing.per, "window overrun"
+
+    def report_ticket(self, ticket: int) -> None:
+        assert ticket in self.issued, "a ticket nobody issued"
+        assert ticket not in self.reported, "a ticket carried out twice"
+        assert ticket not in self.withdrawn, "a withdrawn send went out"
+        self.reported.add(ticket)
 
     def check_backoff(self, a: BackingOff, batch: list[Action]) -> None:
         throttled = any(
@@ -339,12 +391,26 @@ class SessionMachine(RuleBasedStateMachine):
     @rule(message=st.sampled_from(['{"op":"x"}', b"\x01", {"method": "order.place"}]))
     def user_send(self, message: Any) -> None:
         current = self.session.current
+        self.next_ticket += 1
+        ticket = self.next_ticket
+        self.issued.add(ticket)
         try:
-            self.call("user_send", message)
+            self.call("user_send", message, ticket=ticket)
         except SessionError:
             assert current is None
+            self.issued.discard(ticket)
         else:
             assert current is not None
+
+    @precondition(lambda self: bool(self.issued - self.reported - self.withdrawn))
+    @rule(data=st.data())
+    def withdraw_send(self, data: st.DataObject) -> None:
+        ticket = data.draw(st.sampled_from(sorted(self.issued - self.reported - self.withdrawn)))
+        actions = self.session.withdraw_send(ticket, now=self.now)
+        if actions:
+            assert [type(a) for a in actions] == [Ignored]
+            raise AssertionError("an outstanding ticket was not found")
+        self.withdrawn.add(ticket)
 
     @rule()
     def rotate(self) -> None:

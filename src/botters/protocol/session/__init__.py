@@ -36,6 +36,8 @@ Feed inputs; each call returns actions to carry out **in order**
 * ``http_response(request_id, status=, body=, error=, now=)``: the answer to
   an :class:`HttpRequest` (``body`` = parsed JSON), or ``error`` when none came.
 * ``rotate(reason, now=)``: reconnect make-before-break now.
+* ``withdraw_send(ticket, now=)``: an awaited ``user_send(..., ticket=)`` was
+  cancelled; its frame is dropped if the send pacing still holds it.
 
 Inputs that may sign (``connected``, ``connection_lost``, ``timer``,
 ``user_send``, ``http_response``, ``rotate``) also take ``wall=``; pass it
@@ -47,7 +49,11 @@ Actions:
 
 * :class:`OpenConnection` ``(conn_id, url, headers)``: open it, then report
   ``connected`` or ``connect_failed``. The URL may hold a token: never log it.
-* :class:`SendFrame` ``(conn_id, data)``: ``str`` as text, ``bytes`` as binary.
+* :class:`SendFrame` ``(conn_id, data, ticket)``: ``str`` as text, ``bytes`` as
+  binary; ``ticket`` is the ``user_send`` ticket it carries out, if any (complete
+  that send's waiter once the frame is written).
+* :class:`Unsent` ``(conn_id, tickets, untracked)``: frames that waited for the
+  send pacing will never go (the connection is gone): fail those tickets' waiters.
 * :class:`SendPing` / :class:`SendPong` ``(conn_id, payload)``.
 * :class:`CloseConnection` ``(conn_id, code, reason)``: close (or cancel the
   pending handshake), then report ``connection_lost``.
@@ -63,13 +69,14 @@ Actions:
   :class:`LoginFailed`, :class:`Opened`, :class:`Disconnected`,
   :class:`BackingOff`, :class:`TokenFailed`, :class:`Idle`, :class:`Resumed`,
   :class:`RotationStarted`, :class:`RotationFailed`, :class:`Rotated`,
-  :class:`Closed`, :class:`Ignored`).
+  :class:`SendBacklog`, :class:`Closed`, :class:`Ignored`).
 
 Then sleep until :attr:`Session.deadline` (``None``: no wake-up needed) and
 call ``timer``. Re-read ``deadline`` after every call whose result is not
 :data:`DELIVER_ONLY`; a fast-path frame only ever moves it later.
 :attr:`Session.current` is the ``conn_id`` for ``current_ws`` (``None`` while
-not open), :attr:`Session.idle_since` the idle signal.
+not open), :attr:`Session.idle_since` the idle signal, :meth:`Session.queued`
+the frames a connection's send pacing holds back.
 
 A sketch of an asyncio adapter (one task per connection reads frames and feeds
 ``frame_received``; one timer task; ``run`` executes actions)::
@@ -96,6 +103,8 @@ A sketch of an asyncio adapter (one task per connection reads frames and feeds
 """
 
 from __future__ import annotations
+
+from botters.protocol._pacing import Pacing
 
 from ._config import Backoff, MessagePredicate, RandomSource, SessionConfig
 from ._events import (
@@ -134,15 +143,18 @@ from ._events import (
     Rotated,
     RotationFailed,
     RotationStarted,
+    SendBacklog,
     SendFrame,
     SendPing,
     SendPong,
     Start,
     Timer,
     TokenFailed,
+    Unsent,
     UrlChanged,
     UserClose,
     UserSend,
+    WithdrawSend,
 )
 from ._machine import Session, SessionError, State
 from ._tokens import GMOCoinToken, HttpResult, KuCoinBullet, ListenKey, Ticket, TokenFlow
@@ -181,6 +193,7 @@ __all__ = [
     "OpenConnection",
     "Opened",
     "OutgoingData",
+    "Pacing",
     "ProtocolPing",
     "ProtocolPong",
     "RandomSource",
@@ -190,6 +203,7 @@ __all__ = [
     "Rotated",
     "RotationFailed",
     "RotationStarted",
+    "SendBacklog",
     "SendFrame",
     "SendPing",
     "SendPong",
@@ -202,7 +216,9 @@ __all__ = [
     "Timer",
     "TokenFailed",
     "TokenFlow",
+    "Unsent",
     "UrlChanged",
     "UserClose",
     "UserSend",
+    "WithdrawSend",
 ]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from botters.protocol._credentials import Apis, parse_apis
 from botters.protocol._errors import ConfigError
+from botters.protocol._pacing import Pacing
 from botters.protocol._ws import dumps
 
 from ._events import OutgoingData
@@ -225,6 +226,14 @@ class SessionConfig:
     """After the replacement is open, how long both connections deliver."""
     token_flow: TokenFlow | None = None
     """A REST step before each connect (KuCoin bullet, GMO token, listenKey)."""
+    pacing: Pacing | bool | Literal["auto"] | None = _AUTO
+    """How fast frames may go out on one connection. ``"auto"`` (or ``True``):
+    the limit the exchange documents for the URL's host
+    (:func:`~botters.protocol._ws.pacing_for`), none for other hosts; a
+    :class:`~botters.protocol.Pacing`: that limit, on every host; ``None`` or
+    ``False``: no pacing. Every frame the session sends is paced: the login,
+    the initial messages after every connect, keepalives, user sends and the
+    stores' resync requests."""
 
     def __post_init__(self) -> None:
         _check_url(self.url)
@@ -269,6 +278,16 @@ class SessionConfig:
                     "rotate_on must be a predicate or a non-empty list of non-empty dicts"
                 )
             set_(self, "rotate_on", _filters_predicate(rotate_on))
+        pacing = self.pacing
+        if pacing is True:
+            pacing = _AUTO
+        elif pacing is False:
+            pacing = None
+        if pacing is not None and pacing != _AUTO and not isinstance(pacing, Pacing):
+            raise ConfigError(
+                f"pacing must be 'auto', a Pacing, or None (off), not {type(pacing).__name__}"
+            )
+        set_(self, "pacing", pacing)
         flow = self.token_flow
         if flow is not None and not all(
             hasattr(flow, name)
@@ -296,6 +315,13 @@ class SessionConfig:
         """:attr:`apis`, normalised."""
         value = self.apis
         assert value is None or isinstance(value, Apis)
+        return value
+
+    @property
+    def pacing_policy(self) -> Pacing | Literal["auto"] | None:
+        """:attr:`pacing`, normalised (``True``/``False`` resolved)."""
+        value = self.pacing
+        assert value is None or value == _AUTO or isinstance(value, Pacing)
         return value
 
     @property

@@ -62,15 +62,18 @@ __all__ = [
     "Rotated",
     "RotationFailed",
     "RotationStarted",
+    "SendBacklog",
     "SendFrame",
     "SendPing",
     "SendPong",
     "Start",
     "Timer",
     "TokenFailed",
+    "Unsent",
     "UrlChanged",
     "UserClose",
     "UserSend",
+    "WithdrawSend",
 ]
 
 OutgoingData: TypeAlias = str | bytes | Mapping[str, Any]
@@ -185,6 +188,20 @@ class UserSend(Event):
     conn_id: int | None = None
     """The connection the user's handle refers to; ``None`` for the current one."""
     wall: float | None = None
+    ticket: int | None = None
+    """The adapter's id for this send, echoed in the :class:`SendFrame` that
+    carries it out (or in :class:`Unsent`), so an awaited send can complete once
+    its frame is written; ``None`` when nobody waits (``send_json_nowait``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WithdrawSend(Event):
+    """The sender of ``ticket`` gave up waiting (cancelled): drop it if it is still queued.
+
+    A frame already released (its :class:`SendFrame` emitted) is not taken back.
+    """
+
+    ticket: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +265,23 @@ class SendFrame(Action):
 
     conn_id: int
     data: Frame = field(repr=False)
+    ticket: int | None = None
+    """The :attr:`UserSend.ticket` this frame carries out, if any."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsent(Action):
+    """Frames that waited for the send pacing will never go: ``conn_id`` is gone.
+
+    The adapter fails the waiters of ``tickets`` (awaited user sends) and may
+    log ``untracked``, the user or store sends nobody waits for. The machine's
+    own frames (login, keepalive, initial messages) are not listed: the next
+    connection makes them again.
+    """
+
+    conn_id: int
+    tickets: tuple[int, ...] = ()
+    untracked: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,7 +396,7 @@ class LoginFailed(Report):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opened(Report):
-    """``conn_id`` is open: logged in if needed, initial messages sent."""
+    """``conn_id`` is open: logged in if needed, initial messages sent (or queued, paced)."""
 
     conn_id: int
 
@@ -424,6 +458,21 @@ class Rotated(Report):
 
     old: int
     new: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendBacklog(Report):
+    """Frames wait for ``conn_id``'s send pacing; sending them all takes about ``seconds``.
+
+    Reported once per backlog (again only after the queue emptied), when it
+    would take longer than the machine's threshold to drain.
+    """
+
+    conn_id: int
+    queued: int
+    seconds: float
+    limit: str
+    """The pacing rule, e.g. ``"5 messages per 1 s"``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,7 +26,8 @@ States (:class:`State`) describe the session's *current* connection::
   / :class:`~._events.LoginFailed`). The initial messages go out only after
   the login is accepted. An exchange that sends no login reply (no classifier)
   counts as accepted once the login is sent.
-* OPEN: the initial messages were sent. Frames are delivered.
+* OPEN: the initial messages were sent (on a paced connection: queued, ahead of
+  anything sent later; see "Send pacing"). Frames are delivered.
 
 Each connection (``conn_id``, never reused) has its own state from the same
 enum. Connection inputs (``connected``, ``frame_received``...) are dispatched on
@@ -94,6 +95,27 @@ Frames the old one receives while closing are still delivered.
 Two live connections (connecting or connected, not closing) therefore exist
 only during a rotation; otherwise at most one.
 
+Send pacing. Exchanges cap how fast a client may send on one connection
+(:class:`~botters.protocol._pacing.Pacing`; the route's documented limit by
+default, ``SessionConfig(pacing=...)`` to change it). On a paced connection
+every frame the machine sends goes through that connection's
+:class:`~._outbox.Outbox`: the login, the initial messages (after every
+connect, so a replay is paced afresh), keepalives, answers to the exchange's
+pings, user sends and stores' resync requests. A frame the window allows goes
+at once; otherwise it waits, and the outbox's next free slot is one of the
+machine's deadlines, so the adapter's timer releases it exactly when the rule
+allows. Data frames keep their order. Keepalive frames (PING/PONG when the
+exchange counts them, app-level pings and ping answers) overtake waiting data
+frames but still wait for a free slot (at most ``per`` seconds). A ``dict``
+that waited is signed again when released. Each connection has its own window
+(a rotation's successor too); when a connection goes, its waiting frames are
+dropped and the user sends among them reported (:class:`~._events.Unsent`). A
+backlog that takes longer than :data:`_BACKLOG_WARNING` seconds to drain is
+reported once (:class:`~._events.SendBacklog`). With pacing, OPEN means the
+initial messages are *queued* ahead of anything sent later; a rotation's
+overlap counts from the release of the successor's last initial message.
+Connections without pacing (most hosts) send as before, at no extra cost.
+
 Time. ``now`` is the adapter's monotonic clock; exchanges want wall-clock
 timestamps in logins and signatures. Inputs that may sign accept ``wall``
 (``time.time()``); the machine keeps ``wall - now`` from the latest one it was
@@ -115,13 +137,14 @@ re-read :attr:`Session.deadline` after it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, TypeAlias
 
 from botters.protocol._credentials import Credentials
 from botters.protocol._errors import BottersError, SigningError
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import Request, URLParts, _split_url
 from botters.protocol._ws import (
     AppPing,
@@ -169,16 +192,20 @@ from ._events import (
     Rotated,
     RotationFailed,
     RotationStarted,
+    SendBacklog,
     SendFrame,
     SendPing,
     SendPong,
     Start,
     Timer,
     TokenFailed,
+    Unsent,
     UrlChanged,
     UserClose,
     UserSend,
+    WithdrawSend,
 )
+from ._outbox import INITIAL, OWN, USER, Entry, Outbox
 from ._tokens import HttpResult, Ticket
 
 __all__ = ["Session", "SessionError", "State"]
@@ -187,6 +214,8 @@ _MAX_TOKEN_STEPS: Final = 3
 _MAX_TIMER_ROUNDS: Final = 1000
 _THROTTLED: Final = frozenset({418, 429})
 _TOKEN_EXPIRED: Final = "the token expired"
+_BACKLOG_WARNING: Final = 10.0
+"""Seconds: a send backlog that takes longer to drain is reported (once)."""
 
 
 class SessionError(BottersError):
@@ -231,7 +260,9 @@ class _Link:
         "ctrl_at",
         "data_at",
         "deadline",
+        "initial_left",
         "opened_at",
+        "outbox",
         "parts",
         "ping_at",
         "ping_payload",
@@ -260,6 +291,8 @@ class _Link:
         self.app_ping_at = 0.0  # last app ping sent
         self.pong_due: float | None = None  # app ping sent, answer not seen yet
         self.close_late_delivery = False
+        self.outbox: Outbox | None = None  # only on a paced connection
+        self.initial_left = 0  # initial messages still waiting in the outbox
 
     @property
     def rx_at(self) -> float:
@@ -296,6 +329,7 @@ class Session:
         self._apis = config.credentials
         self._predicate = config.message_predicate
         self._flow = config.token_flow
+        self._pacing = config.pacing_policy
         self._watch_messages = self._predicate is not None or (
             self._flow is not None and self._flow.checks_messages
         )
@@ -363,6 +397,12 @@ class Session:
         if link is not None and link.state in _CONNECTED and link.data_at > link.connected_at:
             return link.data_at
         return self._last_data_at
+
+    def queued(self, conn_id: int | None = None) -> int:
+        """Frames waiting for the send pacing on ``conn_id`` (default: the current one)."""
+        link = self._link if conn_id is None else self._links.get(conn_id)
+        box = link.outbox if link is not None else None
+        return 0 if box is None else box.waiting
 
     @property
     def deadline(self) -> float | None:
@@ -467,14 +507,23 @@ class Session:
         conn_id: int | None = None,
         now: float,
         wall: float | None = None,
+        ticket: int | None = None,
     ) -> list[Action]:
         """A one-off message (never replayed); ``dict`` messages are signed when the host wants.
+
+        On a paced connection the frame may wait; ``ticket`` (the adapter's id)
+        then comes back in the :class:`~._events.SendFrame` that releases it, or
+        in :class:`~._events.Unsent` if the connection goes first.
 
         Raises:
             SessionError: The connection is not open.
             SigningError: The message could not be signed.
         """
-        return self.handle(UserSend(data=data, conn_id=conn_id, now=now, wall=wall))
+        return self.handle(UserSend(data=data, conn_id=conn_id, now=now, wall=wall, ticket=ticket))
+
+    def withdraw_send(self, ticket: int, *, now: float) -> list[Action]:
+        """The sender of ``ticket`` stopped waiting: drop the frame if it has not gone yet."""
+        return self.handle(WithdrawSend(ticket=ticket, now=now))
 
     def user_close(self, *, code: int = 1000, reason: str = "", now: float) -> list[Action]:
         """Close for good."""
@@ -584,6 +633,109 @@ class Session:
             message = sign_outgoing(parts, data, creds, now=self._wall(now))
         return dumps(message)
 
+    # -- sending (paced or not) ---------------------------------------------------
+
+    def _send_frame(
+        self,
+        link: _Link,
+        frame: Frame,
+        now: float,
+        *,
+        tag: int = OWN,
+        urgent: bool = False,
+        data: OutgoingData | None = None,
+        ticket: int | None = None,
+    ) -> None:
+        """Send a data frame on ``link``, through its outbox when it is paced.
+
+        ``urgent``: a keepalive, which overtakes waiting data frames. ``data``:
+        the ``dict`` the frame was made from, signed again if the frame waits.
+        """
+        action = SendFrame(conn_id=link.conn_id, data=frame, ticket=ticket)
+        box = link.outbox
+        if box is None or not box.pacing.counts_frame(frame):
+            self._emit(action)
+            return
+        if data is not None and not self._signs(link):
+            data = None
+        self._pace(link, box, Entry(action, tag, data=data, ticket=ticket), now, urgent=urgent)
+
+    def _send_control(self, link: _Link, action: SendPing | SendPong, now: float) -> None:
+        """Send a PING or PONG: at once, unless the exchange counts them and the window is full."""
+        box = link.outbox
+        if box is None or not box.pacing.count_control:
+            self._emit(action)
+            return
+        self._pace(link, box, Entry(action, OWN), now, urgent=True)
+
+    def _signs(self, link: _Link) -> bool:
+        route = link.route
+        return route is not None and route.sign_outgoing is not None and link.creds is not None
+
+    def _pace(self, link: _Link, box: Outbox, entry: Entry, now: float, *, urgent: bool) -> None:
+        if not box.waiting and box.free_at() <= now:
+            box.record(now)
+            self._emit(entry.action)
+            return
+        # Queue it, then release what may go now: a keepalive before waiting
+        # data; data after what waited before it (the timer may be late).
+        entry.at = now
+        box.push(entry, urgent=urgent)
+        if entry.tag == INITIAL:
+            link.initial_left += 1
+        self._release(link, now)
+        if box.backlog and not box.warned and box.drain_time() > _BACKLOG_WARNING:
+            box.warned = True
+            self._emit(
+                SendBacklog(
+                    conn_id=link.conn_id,
+                    queued=box.backlog,
+                    seconds=box.drain_time(),
+                    limit=str(box.pacing),
+                )
+            )
+
+    def _release(self, link: _Link, now: float) -> None:
+        """Send what ``link``'s window allows now (the outbox's timer)."""
+        box = link.outbox
+        assert box is not None
+        for entry in box.release(now):
+            action = entry.action
+            if entry.data is not None and now > entry.at:
+                # It waited: sign it afresh (a Binance request's timestamp must be recent).
+                try:
+                    frame = self._encode(link, entry.data, now)
+                except SigningError:
+                    pass  # it was signed once; send that
+                else:
+                    action = SendFrame(conn_id=link.conn_id, data=frame, ticket=entry.ticket)
+            self._emit(action)
+            if entry.tag == INITIAL:
+                link.initial_left -= 1
+                if link.initial_left == 0:
+                    self._subscribed(link, now)
+
+    def _subscribed(self, link: _Link, now: float) -> None:
+        """The last initial message of an OPEN ``link`` went out."""
+        if link is self._next and link.state is State.OPEN and self._handover_at is None:
+            self._handover_at = now + self.config.rotation_overlap
+
+    def _drop_outbox(self, link: _Link) -> None:
+        """``link`` is gone or going: its waiting frames never will; say whose they were."""
+        box = link.outbox
+        link.initial_left = 0
+        if box is None or not box.waiting:
+            return
+        tickets: list[int] = []
+        untracked = 0
+        for entry in box.clear():
+            if entry.ticket is not None:
+                tickets.append(entry.ticket)
+            elif entry.tag == USER:
+                untracked += 1
+        if tickets or untracked:
+            self._emit(Unsent(conn_id=link.conn_id, tickets=tuple(tickets), untracked=untracked))
+
     # -- attempts ------------------------------------------------------------------
 
     def _begin_attempt(self, now: float) -> None:
@@ -621,6 +773,11 @@ class Session:
                 link.answer = partial(answer_ping, parts)
         else:
             link.app_ping = app_ping
+        pacing = self._pacing
+        if pacing == "auto":
+            pacing = route.pacing_for(link.parts) if route is not None and link.parts else None
+        assert pacing is None or isinstance(pacing, Pacing)
+        link.outbox = Outbox(pacing) if pacing is not None else None
         link.deadline = now + self.config.connect_timeout
         self._set_state(link, State.CONNECTING)
         self._emit(OpenConnection(conn_id=link.conn_id, url=url, headers=dict(self.config.headers)))
@@ -628,19 +785,21 @@ class Session:
     def _mark_open(self, link: _Link, now: float) -> None:
         """Send the initial messages; the link is OPEN."""
         frames: list[Frame] = []
+        sends = self.config.sends
         try:
-            frames.extend(self._encode(link, data, now) for data in self.config.sends)
+            frames.extend(self._encode(link, data, now) for data in sends)
         except SigningError as exc:
             self._fail(link, f"cannot sign an initial message: {exc}", now, close=True)
             return
-        for frame in frames:
-            self._emit(SendFrame(conn_id=link.conn_id, data=frame))
+        for data, frame in zip(sends, frames, strict=True):
+            source = data if isinstance(data, Mapping) else None
+            self._send_frame(link, frame, now, tag=INITIAL, data=source)
         link.deadline = None
         link.opened_at = now
         self._set_state(link, State.OPEN)
         self._emit(Opened(conn_id=link.conn_id))
-        if link is self._next:
-            self._handover_at = now + self.config.rotation_overlap
+        if link.initial_left == 0:
+            self._subscribed(link, now)
 
     # -- failures ------------------------------------------------------------------
 
@@ -658,6 +817,7 @@ class Session:
         was_open = link.state is State.OPEN
         had_connection = link.state is not State.PREPARING
         self._drop_pending_for(link)
+        self._drop_outbox(link)
         if close and had_connection:
             link.state = State.CLOSING
             link.close_late_delivery = False
@@ -741,6 +901,7 @@ class Session:
         assert old is not None
         assert new is not None
         self._handover_at = None
+        self._drop_outbox(old)
         old.state = State.CLOSING
         old.close_late_delivery = True
         old.deadline = now + self.config.close_timeout
@@ -776,10 +937,19 @@ class Session:
         target = self._link if ev.conn_id is None else self._links.get(ev.conn_id)
         if target is None or target.state is not State.OPEN:
             raise SessionError("the WebSocket is not open (reconnecting or closed)")
-        self._emit(SendFrame(conn_id=target.conn_id, data=self._encode(target, ev.data, ev.now)))
+        frame = self._encode(target, ev.data, ev.now)
+        source = ev.data if isinstance(ev.data, Mapping) else None
+        self._send_frame(target, frame, ev.now, tag=USER, data=source, ticket=ev.ticket)
 
     def _on_send_not_open(self, ev: UserSend, link: _Link | None) -> None:
         raise SessionError(f"the WebSocket is not open (session {self._state.value})")
+
+    def _on_withdraw(self, ev: WithdrawSend, link: _Link | None) -> None:
+        for each in self._links.values():
+            box = each.outbox
+            if box is not None and box.withdraw(ev.ticket):
+                return
+        self._ignore(ev, "that send already went out or was dropped")
 
     def _on_close(self, ev: UserClose, link: _Link | None) -> None:
         now = ev.now
@@ -792,6 +962,7 @@ class Session:
             if each.state is State.PREPARING:
                 self._links.pop(each.conn_id, None)
                 continue
+            self._drop_outbox(each)
             each.state = State.CLOSING
             each.close_late_delivery = True
             each.deadline = now + self.config.close_timeout
@@ -894,7 +1065,7 @@ class Session:
         if login is None:  # pragma: no cover - logs_in() said it would log in
             self._mark_open(link, now)
             return
-        self._emit(SendFrame(conn_id=link.conn_id, data=login.text))
+        self._send_frame(link, login.text, now)
         if route.classify_reply is None:
             self._mark_open(link, now)
             return
@@ -945,7 +1116,7 @@ class Session:
             if answer is not None:
                 link.ctrl_at = now
                 self._emit(DELIVER)
-                self._emit(SendFrame(conn_id=link.conn_id, data=answer))
+                self._send_frame(link, answer, now, urgent=True)
                 return
         link.data_at = now
         self._emit(DELIVER)
@@ -982,7 +1153,7 @@ class Session:
     def _on_ping(self, ev: ProtocolPing, link: _Link | None) -> None:
         assert link is not None
         link.ctrl_at = ev.now
-        self._emit(SendPong(conn_id=link.conn_id, payload=ev.payload))
+        self._send_control(link, SendPong(conn_id=link.conn_id, payload=ev.payload), ev.now)
 
     def _on_pong(self, ev: ProtocolPong, link: _Link | None) -> None:
         assert link is not None
@@ -1069,6 +1240,9 @@ class Session:
         ping = link.app_ping
         if ping is not None:
             yield link.app_ping_at + ping.interval, _bind(self._send_app_ping, link)
+        box = link.outbox
+        if box is not None and box.waiting:
+            yield box.free_at(), _bind(self._release, link)
 
     def _http_timed_out(self, pending: _Pending, now: float) -> None:
         del self._pending[pending.request_id]
@@ -1100,7 +1274,7 @@ class Session:
         payload = b"%d" % self._ping_seq
         link.ping_at = now
         link.ping_payload = payload
-        self._emit(SendPing(conn_id=link.conn_id, payload=payload))
+        self._send_control(link, SendPing(conn_id=link.conn_id, payload=payload), now)
 
     def _send_app_ping(self, link: _Link, now: float) -> None:
         ping = link.app_ping
@@ -1109,7 +1283,7 @@ class Session:
         if ping.pong is not None:
             link.pong_due = now
         payload = ping.payload(now=self._wall(now), nonce=self._nonce())
-        self._emit(SendFrame(conn_id=link.conn_id, data=payload))
+        self._send_frame(link, payload, now, urgent=True)
 
     def _renew(self, now: float) -> None:
         flow, token = self._flow, self._token
@@ -1204,6 +1378,7 @@ _TABLE: Final[dict[tuple[State, type[Event]], _Handler]] = {
     (_S.CLOSED, UserClose): _on._on_session_closing,
     **{(state, UrlChanged): _on._on_url for state in State},
     **{(state, HttpResponse): _on._on_http for state in State},
+    **{(state, WithdrawSend): _on._on_withdraw for state in State},
     (_S.OPEN, Rotate): _on._on_rotate,
     **{(state, Rotate): _on._on_rotate_not_open for state in State if state is not _S.OPEN},
 }

@@ -441,7 +441,7 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
                 ``idle_timeout``, ``connect_timeout``, ``login_timeout``,
                 ``http_timeout``, ``close_timeout``, ``stable_after``,
                 ``max_age``, ``rotate_on``, ``rotation_overlap``,
-                ``token_flow``; see
+                ``token_flow``, ``pacing``; see
                 :class:`botters.protocol.session.SessionConfig`), handshake
                 ``headers``, and other ``aiohttp.ClientSession.ws_connect``
                 options (``protocols``, ``proxy``, ``ssl``, ``max_msg_size``,

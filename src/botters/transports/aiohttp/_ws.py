@@ -115,10 +115,15 @@ class WebSocketConnection(BaseConnection):
         self._wake.set()
         return True
 
-    def _enqueue_awaitable(self, kind: int, data: Any) -> Awaitable[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(kind, data, done)
+    def _completion(self) -> asyncio.Future[None]:
+        return asyncio.get_running_loop().create_future()
+
+    def _wait_done(self, done: asyncio.Future[None]) -> Awaitable[None]:
         return done
+
+    def _fail_done(self, done: asyncio.Future[None], error: BaseException) -> None:
+        if not done.done():
+            done.set_exception(error)
 
 
 class WebSocketApp(BaseApp[WebSocketConnection]):
@@ -128,7 +133,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
     connects in the background. ``await app`` returns the app once it is
     **open**: connected, logged in (where the exchange needs a login message
     and ``apis`` has credentials) **and** subscribed (the initial messages
-    were sent). pybotters returned right after the handshake, before the
+    were sent, or queued in order where the exchange limits how fast a client
+    may send). pybotters returned right after the handshake, before the
     login; code that sends private requests right after ``await`` is safe
     here. If the app is closed before it opens, ``await app`` raises
     :class:`~botters.WebSocketClosedError`.

@@ -177,10 +177,14 @@ class WebSocketConnection(BaseConnection):
         self._wake.set()
         return True
 
-    def _enqueue_awaitable(self, kind: int, data: Any) -> Awaitable[None]:
-        done = _Pending()
-        self._enqueue(kind, data, done)
+    def _completion(self) -> _Pending:
+        return _Pending()
+
+    def _wait_done(self, done: _Pending) -> Awaitable[None]:
         return done.wait()
+
+    def _fail_done(self, done: _Pending, error: BaseException) -> None:
+        done.done(error)
 
     def _fail_outbox(self, error: BaseException) -> None:
         outbox = self._outbox
@@ -198,7 +202,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
     client's nursery or the one passed as ``nursery=``. ``await app`` returns
     the app once it is **open**: connected, logged in (where the exchange
     needs a login message and ``apis`` has credentials) **and** subscribed
-    (the initial messages were sent). If the app is closed before it opens,
+    (the initial messages were sent, or queued in order where the exchange
+    limits how fast a client may send). If the app is closed before it opens,
     ``await app`` raises :class:`~botters.WebSocketClosedError`.
 
     Reconnects are automatic and never immediate: every loss is followed by a
@@ -698,7 +703,7 @@ def ws_connect(
         **options: Session options (``dead_peer_timeout``, ``idle_timeout``,
             ``connect_timeout``, ``login_timeout``, ``http_timeout``,
             ``close_timeout``, ``stable_after``, ``max_age``, ``rotate_on``,
-            ``rotation_overlap``, ``token_flow``; see
+            ``rotation_overlap``, ``token_flow``, ``pacing``; see
             :class:`botters.protocol.session.SessionConfig`); handshake
             ``headers`` and ``origin``; ``protocols`` (subprotocols to offer);
             ``compress`` (truthy: offer permessage-deflate; off by default,

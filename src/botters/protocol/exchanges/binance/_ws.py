@@ -39,6 +39,27 @@ disconnection". pybotters sent an unsolicited empty PONG every 60 s; since the
 docs say that keeps nothing alive, botters sends no app-level keepalive to
 Binance and relies on answering the server's pings.
 
+Send pacing (botters paces every frame it sends; see
+:class:`~botters.protocol._pacing.Pacing`):
+
+* spot streams, https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
+  ("WebSocket Limits"): "WebSocket connections have a limit of 5 incoming
+  messages per second. A message is considered: a PING frame, a PONG frame, a
+  JSON controlled message (e.g. subscribe, unsubscribe)"; "a connection that
+  goes beyond the limit will be disconnected; IPs that are repeatedly
+  disconnected may be banned". So :data:`SPOT_STREAM_PACING`, control frames
+  counted. ``data-stream.binance.vision`` is documented on the same page as a
+  base endpoint of the same streams (market data only) and gets the same limit.
+* USDⓈ-M futures streams,
+  https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams,
+  and COIN-M, https://developers.binance.com/docs/derivatives/coin-margined-futures/websocket-market-streams:
+  "WebSocket connections have a limit of 10 incoming messages per second",
+  same consequences. Those pages do not define "message"; PING/PONG frames
+  are counted as the spot page defines it (conservative: botters sends few).
+* Not paced, because botters found no per-connection message limit documented
+  for them: the WebSocket API hosts (their limits are request weights per IP,
+  which depend on the method), ``vstream.binance.com`` and the testnets.
+
 Hosts: WebSocket API ``ws-api.binance.com``, ``ws-fapi.binance.com`` and
 ``ws-dapi.binance.com`` (``binance``); ``ws-api.testnet.binance.vision`` and
 the ``/ws-api/`` paths of ``testnet.binance.vision`` (``binancespot_testnet``);
@@ -55,13 +76,16 @@ from typing import Any, Final
 
 from botters.protocol._credentials import Credentials
 from botters.protocol._hmac import ms
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import URLParts
 from botters.protocol._ws import WsRoute, path_segments
 from botters.protocol.exchanges.binance._auth import sign_payload
 
 __all__ = [
     "API_KEY_METHODS",
+    "FUTURES_STREAM_PACING",
     "PUBLIC_METHODS",
+    "SPOT_STREAM_PACING",
     "WS_API_PATHS",
     "WS_ROUTES",
     "session_logon",
@@ -181,6 +205,23 @@ def session_logon(
     return message
 
 
+SPOT_STREAM_PACING: Final = Pacing(
+    messages=5,
+    per=1.0,
+    count_control=True,
+    source="https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams",
+)
+"""Spot market streams: 5 messages a second, PING and PONG frames included."""
+
+FUTURES_STREAM_PACING: Final = Pacing(
+    messages=10,
+    per=1.0,
+    count_control=True,
+    source="https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams",
+)
+"""USDⓈ-M and COIN-M futures market streams: 10 messages a second."""
+
+
 def _api(hosts: tuple[str, ...], name: str) -> WsRoute:
     return WsRoute(
         exchange="binance", hosts=hosts, api_name=name, sign_outgoing=sign_request_message
@@ -193,15 +234,17 @@ WS_ROUTES: Final = (
     _api(("testnet.binancefuture.com",), "binancefuture_testnet"),
     WsRoute(
         exchange="binance",
-        hosts=(
-            "stream.binance.com",
-            "data-stream.binance.vision",
-            "fstream.binance.com",
-            "dstream.binance.com",
-            "vstream.binance.com",
-        ),
+        hosts=("stream.binance.com", "data-stream.binance.vision"),
         api_name="binance",
+        pacing=SPOT_STREAM_PACING,
     ),
+    WsRoute(
+        exchange="binance",
+        hosts=("fstream.binance.com", "dstream.binance.com"),
+        api_name="binance",
+        pacing=FUTURES_STREAM_PACING,
+    ),
+    WsRoute(exchange="binance", hosts=("vstream.binance.com",), api_name="binance"),
     WsRoute(
         exchange="binance",
         hosts=(

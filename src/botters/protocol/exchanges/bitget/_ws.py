@@ -22,6 +22,15 @@ Rules (https://www.bitget.com/api-doc/common/websocket-intro):
   'pong' as response"; the server disconnects after 2 minutes without a ping.
   botters pings every 30 s (pybotters used 25 s).
 
+* Send limit (same page, "Connect"): "The Websocket server accepts up to 10
+  messages per second. The message includes: PING frame, messages in JSON
+  format, such as subscribe, unsubscribe" (later revisions list the string
+  ``ping`` instead of the PING frame); "if the user sends more messages than
+  the limit, the connection will be disconnected": :data:`PACING`, every frame,
+  PING/PONG frames included. The page also limits subscriptions to 240
+  requests per hour per connection; botters does not enforce that one (it
+  would hold the keepalive back behind a subscription backlog for minutes).
+
 Host: ``ws.bitget.com`` (``bitget``).
 """
 
@@ -31,6 +40,7 @@ from typing import Any, Final
 
 from botters.protocol._credentials import Credentials
 from botters.protocol._hmac import hmac_b64
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import URLParts
 from botters.protocol._ws import (
     AppPing,
@@ -41,7 +51,7 @@ from botters.protocol._ws import (
     path_segments,
 )
 
-__all__ = ["APP_PING", "WS_ROUTES", "classify_reply", "is_pong", "login_message"]
+__all__ = ["APP_PING", "PACING", "WS_ROUTES", "classify_reply", "is_pong", "login_message"]
 
 _VERIFY: Final = "GET/user/verify"
 
@@ -91,6 +101,14 @@ def is_pong(frame: Frame) -> bool:
 APP_PING: Final = AppPing.constant("ping", interval=30.0, pong=is_pong)
 """Text ``ping`` every 30 s."""
 
+PACING: Final = Pacing(
+    messages=10,
+    per=1.0,
+    count_control=True,
+    source="https://www.bitget.com/api-doc/common/websocket-intro",
+)
+"""10 messages a second, PING frames included."""
+
 WS_ROUTES: Final = (
     WsRoute(
         exchange="bitget",
@@ -100,5 +118,6 @@ WS_ROUTES: Final = (
         needs_login=_needs_login,
         classify_reply=classify_reply,
         app_ping=APP_PING,
+        pacing=PACING,
     ),
 )

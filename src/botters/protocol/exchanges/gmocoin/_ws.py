@@ -22,6 +22,16 @@ https://api.coin.z.com/docs/en/#ws-auth-post):
   WebSocket will be disconnected": WebSocket PING frames, answered by the
   WebSocket library. There is no app-level ping.
 
+* Send limit (https://api.coin.z.com/docs/en/, "Restrictions": for the Public
+  and the Private WebSocket API, "1 request (subscribe/unsubscribe) per
+  second", counted per IP address; restated at
+  https://gmo-docs.shion1305.com/docs/getting-started/rate-limiting):
+  :data:`PACING`. botters paces *every* data frame on the connection, which is
+  conservative: subscribe and unsubscribe are the only messages a GMO client
+  sends. The limit is per IP; pacing is per connection, so a bot with a public
+  and a private connection open at once must keep their subscriptions apart
+  itself (e.g. open the second one after the first is subscribed).
+
 Host: ``api.coin.z.com`` (``gmocoin``).
 """
 
@@ -32,10 +42,12 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from botters.protocol._errors import ConfigError
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import Request
 from botters.protocol._ws import WsRoute, WsTokenError, dumps
 
 __all__ = [
+    "PACING",
     "PRIVATE_WS",
     "TOKEN_LIFETIME",
     "WS_AUTH_URL",
@@ -109,4 +121,9 @@ def private_url(token: str) -> str:
     return PRIVATE_WS + quote(_check(token), safe="")
 
 
-WS_ROUTES: Final = (WsRoute(exchange="gmocoin", hosts=("api.coin.z.com",), api_name="gmocoin"),)
+PACING: Final = Pacing(messages=1, per=1.0, source="https://api.coin.z.com/docs/en/")
+"""One frame a second (the documented limit is one subscribe/unsubscribe a second)."""
+
+WS_ROUTES: Final = (
+    WsRoute(exchange="gmocoin", hosts=("api.coin.z.com",), api_name="gmocoin", pacing=PACING),
+)

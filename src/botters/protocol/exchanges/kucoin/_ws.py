@@ -22,6 +22,11 @@ Rules (https://www.kucoin.com/docs-new/websocket-api/base-info/introduction):
   (18 s, the usual ``pingInterval``) applies only to a URL that did not come
   from :func:`parse_bullet`.
 
+* Send limit (https://www.kucoin.com/docs-new/rate-limit, "Websocket Rate
+  Limit", "Number of Uplink Messages"): "Message limit sent to the server: 100
+  per 10 seconds": :data:`PACING`, every data frame (pings included). The page
+  does not say per what; botters paces each connection.
+
 Hosts: ``ws-api-spot.kucoin.com`` and ``ws-api-futures.kucoin.com`` (``kucoin``).
 """
 
@@ -32,6 +37,7 @@ from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 from botters.protocol._errors import ConfigError
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import Request, _split_url
 from botters.protocol._ws import AppPing, Frame, WsRoute, WsTokenError, dumps, json_object
 
@@ -40,6 +46,7 @@ __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_TIMEOUT",
     "FUTURES_REST",
+    "PACING",
     "SPOT_REST",
     "WS_ROUTES",
     "Bullet",
@@ -187,11 +194,15 @@ def parse_bullet(response: Mapping[str, Any], *, connect_id: str) -> Bullet:
     )
 
 
+PACING: Final = Pacing(messages=100, per=10.0, source="https://www.kucoin.com/docs-new/rate-limit")
+"""100 messages per 10 seconds."""
+
 WS_ROUTES: Final = (
     WsRoute(
         exchange="kucoin",
         hosts=("ws-api-spot.kucoin.com", "ws-api-futures.kucoin.com"),
         api_name="kucoin",
         app_ping=APP_PING,
+        pacing=PACING,
     ),
 )

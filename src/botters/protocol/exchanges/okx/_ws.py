@@ -18,6 +18,14 @@ https://www.okx.com/docs-v5/en/#overview-websocket-connect):
   15 s, as pybotters did. ``pong`` is not JSON: it is recognised as the
   keepalive answer, never as an error.
 
+* Send limit (https://www.okx.com/docs-v5/en/#overview-websocket-connect,
+  "Request limit"): "The total number of 'subscribe'/'unsubscribe'/'login'
+  requests per connection is limited to 480 times per hour": :data:`PACING`
+  counts exactly those (:func:`counts_toward_limit`); the ``ping`` keepalive
+  and order requests are not counted and never wait (orders have their own,
+  per-instrument limits, which are the user's business). The connection limit
+  (3 requests per second per IP) is about opening connections, not sending.
+
 Hosts: ``ws.okx.com`` and ``wsaws.okx.com`` (``okx``); ``wspap.okx.com``, the
 demo-trading endpoint, signs with the separate demo keys (``okx_demo``).
 """
@@ -28,6 +36,7 @@ from typing import Any, Final
 
 from botters.protocol._credentials import Credentials
 from botters.protocol._hmac import hmac_b64
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import URLParts
 from botters.protocol._ws import (
     AppPing,
@@ -38,7 +47,16 @@ from botters.protocol._ws import (
     path_segments,
 )
 
-__all__ = ["APP_PING", "VERIFY_PATH", "WS_ROUTES", "classify_reply", "is_pong", "login_message"]
+__all__ = [
+    "APP_PING",
+    "PACING",
+    "VERIFY_PATH",
+    "WS_ROUTES",
+    "classify_reply",
+    "counts_toward_limit",
+    "is_pong",
+    "login_message",
+]
 
 VERIFY_PATH: Final = "GET/users/self/verify"
 """Method and path signed after the timestamp (shared with OKJ)."""
@@ -90,6 +108,31 @@ APP_PING: Final = AppPing.constant("ping", interval=15.0, pong=is_pong)
 """Text ``ping`` every 15 s."""
 
 
+_LIMITED_OPS: Final = frozenset({"subscribe", "unsubscribe", "login"})
+
+
+def counts_toward_limit(frame: Frame) -> bool:
+    """Whether a frame is a request OKX counts per connection (subscribe, unsubscribe, login).
+
+    >>> counts_toward_limit('{"op":"subscribe","args":[{"channel":"tickers"}]}')
+    True
+    >>> counts_toward_limit("ping"), counts_toward_limit('{"op":"order","args":[]}')
+    (False, False)
+    """
+    msg = json_object(frame)
+    op = msg.get("op") if msg is not None else None
+    return isinstance(op, str) and op in _LIMITED_OPS
+
+
+PACING: Final = Pacing(
+    messages=480,
+    per=3600.0,
+    counts=counts_toward_limit,
+    source="https://www.okx.com/docs-v5/en/#overview-websocket-connect",
+)
+"""480 subscribe/unsubscribe/login requests per connection per hour."""
+
+
 def _routes() -> tuple[WsRoute, ...]:
     def route(hosts: tuple[str, ...], name: str) -> WsRoute:
         return WsRoute(
@@ -100,6 +143,7 @@ def _routes() -> tuple[WsRoute, ...]:
             needs_login=_needs_login,
             classify_reply=classify_reply,
             app_ping=APP_PING,
+            pacing=PACING,
         )
 
     return (route(("ws.okx.com", "wsaws.okx.com"), "okx"), route(("wspap.okx.com",), "okx_demo"))

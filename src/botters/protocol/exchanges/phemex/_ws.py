@@ -20,6 +20,13 @@ https://github.com/phemex/phemex-api-docs/blob/master/Websocket-API-en.md):
   equals the login's). pybotters pinged every 10 s and forgot
   ``ws.phemex.com`` (its quirk 8.14): every Phemex host gets the ping here.
 
+* Send limit (Public-Contract-API-en.md, "API Rate Limits" of the WebSocket
+  API, https://github.com/phemex/phemex-api-docs/blob/master/Public-Contract-API-en.md#wsapiratelimits):
+  "Each connection has throttle limit to *10* request/s" in some revisions of
+  the page and of the spot and hedged-perpetual pages, *20* in others.
+  botters paces at the lower figure, :data:`PACING`: every data frame, the
+  ``server.ping`` keepalive included.
+
 Hosts: ``ws.phemex.com`` (the current endpoint), ``phemex.com`` (the older
 ``wss://phemex.com/ws``), ``vapi.phemex.com`` (high rate limit) and
 ``api.phemex.com`` (pybotters pinged it) sign as ``phemex``;
@@ -32,6 +39,7 @@ from typing import Any, Final
 
 from botters.protocol._credentials import Credentials
 from botters.protocol._hmac import hmac_hex, ms
+from botters.protocol._pacing import Pacing
 from botters.protocol._request import URLParts
 from botters.protocol._ws import AppPing, Frame, LoginReply, WsRoute, dumps, json_object
 
@@ -39,6 +47,7 @@ __all__ = [
     "APP_PING",
     "EXPIRY_SECONDS",
     "LOGIN_ID",
+    "PACING",
     "WS_ROUTES",
     "classify_reply",
     "is_pong",
@@ -95,6 +104,13 @@ def is_pong(frame: Frame) -> bool:
 APP_PING: Final = AppPing(interval=5.0, build=_ping, pong=is_pong)
 """``server.ping`` every 5 s, as the docs recommend."""
 
+PACING: Final = Pacing(
+    messages=10,
+    per=1.0,
+    source="https://github.com/phemex/phemex-api-docs/blob/master/Public-Contract-API-en.md",
+)
+"""10 requests a second per connection (the lower of the documented figures)."""
+
 WS_ROUTES: Final = (
     WsRoute(
         exchange="phemex",
@@ -103,6 +119,7 @@ WS_ROUTES: Final = (
         login=login_message,
         classify_reply=classify_reply,
         app_ping=APP_PING,
+        pacing=PACING,
     ),
     WsRoute(
         exchange="phemex",
@@ -111,5 +128,6 @@ WS_ROUTES: Final = (
         login=login_message,
         classify_reply=classify_reply,
         app_ping=APP_PING,
+        pacing=PACING,
     ),
 )
