@@ -250,3 +250,45 @@ def test_the_budget_check_catches_an_overrun() -> None:
     request = SAMPLES["binance"][0]
     times = [limiter.reserve(request, now=60.5, key=None) for _ in range(30)]
     assert _over_budget([(r, None) for r in times if r is not None]) != []
+
+
+# -- the field readers the tables use, against the standard library -----------------------
+
+_names = st.sampled_from(["limit", "symbol", "symbols", "category", "xlimit", "limitx", "a"])
+_values = st.text(alphabet="abcXYZ019.-_", max_size=6)
+
+
+@given(st.lists(st.tuples(_names, _values), max_size=6), _names)
+def test_query_value_finds_the_first_value_of_a_parameter(
+    pairs: list[tuple[str, str]], name: str
+) -> None:
+    from botters.protocol.exchanges._limitkit import form_value, query_value
+
+    query = "&".join(f"{k}={v}" for k, v in pairs)
+    expected = next((v for k, v in pairs if k == name), None)
+    assert query_value(query, name + "=") == expected
+    raw = form_value(query.encode(), (name + "=").encode())
+    assert (None if raw is None else raw.decode()) == expected
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["category", "size", "symbol", "qty"]),
+        st.one_of(_values, st.integers(-5, 5), st.floats(0, 10, allow_nan=False)),
+        max_size=4,
+    ),
+    st.sampled_from([None, (",", ":"), (", ", ": ")]),
+)
+def test_json_value_reads_a_flat_member_as_json_wrote_it(
+    data: dict[str, object], separators: tuple[str, str] | None
+) -> None:
+    import json
+
+    from botters.protocol.exchanges._limitkit import json_value
+
+    body = json.dumps(data, separators=separators).encode()
+    for name, value in data.items():
+        got = json_value(body, f'"{name}"'.encode())
+        assert got is not None
+        assert got.decode() == (value if isinstance(value, str) else json.dumps(value))
+    assert json_value(body, b'"missing"') is None

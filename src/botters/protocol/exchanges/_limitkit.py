@@ -26,44 +26,39 @@ __all__ = [
 ]
 
 
-def query_value(query: str, name: str) -> str | None:
-    """The first value of ``name`` in an ``&``-joined query, or ``None``.
+def query_value(query: str, key: str) -> str | None:
+    """The first value of the parameter ``key`` (written with its ``=``) in a query, or ``None``.
 
-    >>> query_value("symbol=BTCUSDT&limit=500", "limit")
+    No string is built to search with: a hit counts only at the start of the
+    query or right after a ``&``.
+
+    >>> query_value("symbol=BTCUSDT&limit=500", "limit=")
     '500'
-    >>> query_value("xlimit=5", "limit") is None
+    >>> query_value("xlimit=5", "limit=") is None
     True
     """
-    if not query:
+    at = query.find(key)
+    while at > 0 and query[at - 1] != "&":
+        at = query.find(key, at + 1)
+    if at < 0:
         return None
-    key = name + "="
-    if query.startswith(key):
-        start = len(key)
-    else:
-        at = query.find("&" + key)
-        if at < 0:
-            return None
-        start = at + 1 + len(key)
+    start = at + len(key)
     end = query.find("&", start)
     return query[start:] if end < 0 else query[start:end]
 
 
-def form_value(body: bytes, name: bytes) -> bytes | None:
-    """The first value of ``name`` in a form-encoded body, or ``None``.
+def form_value(body: bytes, key: bytes) -> bytes | None:
+    """The first value of ``key`` (written with its ``=``) in a form-encoded body, or ``None``.
 
-    >>> form_value(b"symbol=BTCUSDT&limit=5", b"limit")
+    >>> form_value(b"symbol=BTCUSDT&limit=5", b"limit=")
     b'5'
     """
-    if not body:
+    at = body.find(key)
+    while at > 0 and body[at - 1] != 0x26:  # '&'
+        at = body.find(key, at + 1)
+    if at < 0:
         return None
-    key = name + b"="
-    if body.startswith(key):
-        start = len(key)
-    else:
-        at = body.find(b"&" + key)
-        if at < 0:
-            return None
-        start = at + 1 + len(key)
+    start = at + len(key)
     end = body.find(b"&", start)
     return body[start:] if end < 0 else body[start:end]
 

@@ -124,7 +124,7 @@ def _spot_depth(request: Request) -> _Costs:
     # GET /api/v3/depth: weight by limit (default 100, max 5000): 1-100 -> 5,
     # 101-500 -> 25, 501-1000 -> 50, 1001-5000 -> 250 (SPOT_MARKET_URL). An
     # unreadable limit is priced as the largest.
-    raw = query_value(request.query, "limit")
+    raw = query_value(request.query, "limit=")
     limit = 100 if raw is None else to_int(raw)
     if limit is None:
         return _SPOT_250
@@ -139,9 +139,9 @@ def _spot_depth(request: Request) -> _Costs:
 
 def _symbol_count(query: str) -> int:
     """How many symbols a ticker request names: 1 for ``symbol``, n for ``symbols``, 0 for none."""
-    if query_value(query, "symbol") is not None:
+    if query_value(query, "symbol=") is not None:
         return 1
-    raw = query_value(query, "symbols")
+    raw = query_value(query, "symbols=")
     if raw is None:
         return 0
     # symbols=["A","B"] arrives percent-encoded (%2C) or raw; count the separators.
@@ -160,20 +160,20 @@ def _spot_ticker_24hr(request: Request) -> _Costs:
 def _spot_ticker_one_or_all(request: Request) -> _Costs:
     # GET /api/v3/ticker/price and /ticker/bookTicker: 2 for one symbol, 4 for
     # several or all (SPOT_MARKET_URL).
-    return _SPOT_2 if query_value(request.query, "symbol") is not None else _SPOT_4
+    return _SPOT_2 if query_value(request.query, "symbol=") is not None else _SPOT_4
 
 
 def _spot_open_orders(request: Request) -> _Costs:
     # GET /api/v3/openOrders: 6 with a symbol, 80 without (SPOT_ACCOUNT_URL).
-    return _SPOT_6 if query_value(request.query, "symbol") is not None else _SPOT_80
+    return _SPOT_6 if query_value(request.query, "symbol=") is not None else _SPOT_80
 
 
 def _spot_order_test(request: Request) -> _Costs:
     # POST /api/v3/order/test: 1, or 20 with computeCommissionRates=true
     # (SPOT_TRADING_URL). Parameters may be in the query or the form body.
-    flag = query_value(request.query, "computeCommissionRates")
+    flag = query_value(request.query, "computeCommissionRates=")
     if flag is None:
-        raw = form_value(request.body, b"computeCommissionRates")
+        raw = form_value(request.body, b"computeCommissionRates=")
         flag = None if raw is None else raw.decode("ascii", "replace")
     return _SPOT_20 if flag == "true" else _SPOT_1
 
@@ -206,9 +206,9 @@ _SPOT_TABLE: Final[dict[str, dict[str, _Entry]]] = {
 
 
 def _price(
-    table: Mapping[str, Mapping[str, _Entry]], default: _Costs, request: Request
+    table: Mapping[str, Mapping[str, _Entry]], default: _Costs, request: Request, path: str
 ) -> Sequence[Cost]:
-    by_method = table.get(request.path)
+    by_method = table.get(path)
     if by_method is None:
         return default
     entry = by_method.get(request.method)
@@ -221,10 +221,10 @@ def _price(
 
 def price_spot(request: Request) -> Sequence[Cost]:
     """What a spot request costs: its weight, and for orders one order in each order window."""
-    path = request.path
+    path = request.parts.path
     if path.startswith("/sapi/"):
         return ()  # separate per-endpoint limits, not tabulated (see the module docstring)
-    return _price(_SPOT_TABLE, _SPOT_1, request)
+    return _price(_SPOT_TABLE, _SPOT_1, request, path)
 
 
 def _used(window: Window, headers: Mapping[str, str], name: str) -> Observation | None:
@@ -339,7 +339,7 @@ def _futures_depth(request: Request, w2: _Costs, w5: _Costs, w10: _Costs, w20: _
     # Order book weight by limit (default 500): 5/10/20/50 -> 2, 100 -> 5,
     # 500 -> 10, 1000 -> 20 (UM_DEPTH_URL; COIN-M the same, CM_DEPTH_URL). Values
     # between the documented ones are rounded up; unreadable ones priced highest.
-    raw = query_value(request.query, "limit")
+    raw = query_value(request.query, "limit=")
     limit = 500 if raw is None else to_int(raw)
     if limit is None:
         return w20
@@ -359,7 +359,7 @@ def _um_depth(request: Request) -> _Costs:
 def _futures_klines(request: Request, w1: _Costs, w2: _Costs, w5: _Costs, w10: _Costs) -> _Costs:
     # Klines weight by limit (default 500): [1,100) -> 1, [100,500) -> 2,
     # [500,1000] -> 5, > 1000 -> 10 (UM_KLINES_URL, CM_MARK_KLINES_URL).
-    raw = query_value(request.query, "limit")
+    raw = query_value(request.query, "limit=")
     limit = 500 if raw is None else to_int(raw)
     if limit is None:
         return w10
@@ -378,7 +378,7 @@ def _um_klines(request: Request) -> _Costs:
 
 def _um_symbol_1_or(costs_without: _Costs) -> _Pricer:
     def price(request: Request) -> _Costs:
-        return _UM_1 if query_value(request.query, "symbol") is not None else costs_without
+        return _UM_1 if query_value(request.query, "symbol=") is not None else costs_without
 
     return price
 
@@ -400,7 +400,7 @@ _UM_TABLE: Final[dict[str, dict[str, _Entry]]] = {
 
 def price_usds_m(request: Request) -> Sequence[Cost]:
     """What a USDⓈ-M futures request costs: its weight, and for orders one per order window."""
-    return _price(_UM_TABLE, _UM_1, request)
+    return _price(_UM_TABLE, _UM_1, request, request.parts.path)
 
 
 def observe_usds_m(
@@ -486,7 +486,7 @@ _CM_TABLE: Final[dict[str, dict[str, _Entry]]] = {
 
 def price_coin_m(request: Request) -> Sequence[Cost]:
     """What a COIN-M futures request costs: its weight, and for orders one order."""
-    return _price(_CM_TABLE, _CM_1, request)
+    return _price(_CM_TABLE, _CM_1, request, request.parts.path)
 
 
 def observe_coin_m(

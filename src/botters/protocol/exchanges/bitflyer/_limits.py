@@ -1,4 +1,4 @@
-"""bitFlyer Lightning's documented HTTP API limits (https://lightning.bitflyer.com/docs#api-limits).
+"""bitFlyer Lightning's documented HTTP API limits (https://lightning.bitflyer.com/docs).
 
 Rules
 -----
@@ -30,7 +30,7 @@ from botters.protocol.limits import Cost, ExchangeLimits, Window
 
 __all__ = ["LIMITS", "price"]
 
-SOURCE: Final = "https://lightning.bitflyer.com/docs#api-limits"
+SOURCE: Final = "https://lightning.bitflyer.com/docs"
 
 IP: Final = Window(
     name="bitflyer.ip", limit=500, period=300.0, kind="sliding", scope="ip", source=SOURCE

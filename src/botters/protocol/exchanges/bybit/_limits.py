@@ -61,6 +61,23 @@ def _one(window: Window) -> _Costs:
 _DERIVATIVES: Final = frozenset({"linear", "inverse"})
 
 
+# botters' JSON bodies read '"category": "x"'; compact ones '"category":"x"'. Both are
+# tried with bytes.__contains__ (C) before the general scan.
+_CATEGORY_PATTERNS: Final = tuple(
+    (pattern, name)
+    for name in ("linear", "spot", "option", "inverse")
+    for pattern in (f'"category": "{name}"'.encode(), f'"category":"{name}"'.encode())
+)
+
+
+def _body_category(body: bytes) -> str | None:
+    for pattern, name in _CATEGORY_PATTERNS:
+        if pattern in body:
+            return name
+    value = json_value(body, b'"category"')
+    return None if value is None else value.decode("ascii", "replace")
+
+
 class _ByCategory:
     """One endpoint whose budget depends on ``category``: derivatives, option, spot."""
 
@@ -79,11 +96,10 @@ class _ByCategory:
 
     def price(self, request: Request) -> _Costs:
         if request.method == "GET":
-            raw = query_value(request.query, "category")
+            raw = query_value(request.query, "category=")
             category = raw
         else:
-            value = json_value(request.body, b'"category"')
-            category = None if value is None else value.decode("ascii", "replace")
+            category = _body_category(request.body)
         if category in _DERIVATIVES:
             return self.derivatives
         if category == "spot":
@@ -153,7 +169,7 @@ WINDOWS: Final = (
 
 def price(request: Request) -> Sequence[Cost]:
     """One unit of the IP window, and one of the endpoint's per-UID window if it has one."""
-    by_method = _TABLE.get(request.path)
+    by_method = _TABLE.get(request.parts.path)
     if by_method is None:
         return _IP_ONLY
     entry = by_method.get(request.method)

@@ -1,4 +1,4 @@
-"""GMO Coin's documented REST limits (https://api.coin.z.com/docs/#restrictions).
+"""GMO Coin's documented REST limits (https://api.coin.z.com/docs/).
 
 Rules
 -----
@@ -27,7 +27,7 @@ from botters.protocol.limits import Cost, ExchangeLimits, Window
 
 __all__ = ["LIMITS", "price"]
 
-SOURCE: Final = "https://api.coin.z.com/docs/#restrictions"
+SOURCE: Final = "https://api.coin.z.com/docs/"
 
 PRIVATE_GET: Final = Window(
     name="gmocoin.private.get", limit=20, period=1.0, kind="sliding", scope="key", source=SOURCE

@@ -18,8 +18,8 @@ Rules
   (https://www.okx.com/help/fill-ratio-sub-account-rate-limit).
 * Endpoints not in the table are not limited: OKX has no shared budget that
   covers them (every endpoint is counted apart), so a catch-all window would
-  only make unrelated endpoints wait for each other. An HTTP 429 from one of
-  them still pauses it through the limiter's throttle handling.
+  only make unrelated endpoints wait for each other. (The limiter then books
+  nothing for them, so it also cannot pause them after an HTTP 429.)
 
 OKX sends no rate-limit headers, so there is no ``observe``. Demo trading uses
 the same hosts (with the ``x-simulated-trading`` header and its own keys), and
@@ -147,7 +147,7 @@ WINDOWS: Final = tuple(_WINDOWS)
 
 def price(request: Request) -> Sequence[Cost]:
     """The endpoint's window (and the sub-account order window for new/amended orders)."""
-    by_method = _TABLE.get(request.path)
+    by_method = _TABLE.get(request.parts.path)
     if by_method is None:
         return ()
     entry = by_method.get(request.method)
