@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import CoroutineType, MappingProxyType
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from botters._apis import load_apis
 from botters.protocol._credentials import Apis
@@ -49,6 +49,23 @@ _ARG_REPR.maxlist = _ARG_REPR.maxtuple = _ARG_REPR.maxdict = _ARG_REPR.maxset = 
 _ARG_REPR.maxlevel = 2
 
 
+# What a subtree needs of a run, folded up when nodes are built (nodes are
+# immutable), so checking a tree before running it costs nothing per node.
+FOREVER: Final = 1
+"""A repeat without count: the tree never ends."""
+RUN_CLIENT: Final = 2
+"""A task without its own client: it needs the run's."""
+RUN_VIEW: Final = 4
+"""A task with ``apis=`` and without its own client: it needs the run's ``with_apis()``."""
+
+
+def _traits_of(nodes: tuple[Node, ...]) -> int:
+    traits = 0
+    for node in nodes:
+        traits |= node._traits
+    return traits
+
+
 def _callable_name(fn: Callable[..., Any]) -> str:
     inner = getattr(fn, "func", None)  # functools.partial
     if inner is not None and callable(inner):
@@ -73,6 +90,8 @@ class Node:
     name: str | None
     """A label for :func:`show` and for results (``None``: the node's kind)."""
 
+    _traits: int  # FOREVER | RUN_CLIENT | RUN_VIEW of the subtree
+
     def children(self) -> tuple[Node, ...]:
         """The nodes directly under this one, in declaration order."""
         return ()
@@ -83,9 +102,11 @@ class Node:
 
     def walk(self) -> Iterator[Node]:
         """This node and every node under it, depth first, in declaration order."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        todo: list[Node] = [self]
+        while todo:
+            node = todo.pop()
+            yield node
+            todo.extend(reversed(node.children()))
 
     def show(self, file: IO[str] | None = None) -> None:
         """Print the tree under this node (see :func:`show`)."""
@@ -166,6 +187,7 @@ class Task(Node):
     name: str | None = None
     apis: Apis | None = None
     client: Any = None
+    _traits: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         fn: Any = self.fn
@@ -180,6 +202,15 @@ class Task(Node):
             object.__setattr__(self, "apis", load_apis(self.apis))
         if self.name is None:
             object.__setattr__(self, "name", _callable_name(self.fn))
+        traits = 0
+        if self.client is None:
+            traits = RUN_CLIENT | (RUN_VIEW if self.apis is not None else 0)
+        elif self.apis is not None and not callable(getattr(self.client, "with_apis", None)):
+            raise ConfigError(
+                f"task {self.name!r} has apis= but its client ({type(self.client).__name__}) "
+                "has no with_apis(): use a botters client"
+            )
+        object.__setattr__(self, "_traits", traits)
 
     @property
     def label(self) -> str:
@@ -239,9 +270,11 @@ class Serial(Node):
 
     nodes: tuple[Node, ...]
     name: str | None = None
+    _traits: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(as_node(n) for n in self.nodes))
+        object.__setattr__(self, "_traits", _traits_of(self.nodes))
 
     def children(self) -> tuple[Node, ...]:
         """The nodes, in the order they run."""
@@ -268,9 +301,11 @@ class Concurrent(Node):
     nodes: tuple[Node, ...]
     name: str | None = None
     limit: int | None = None
+    _traits: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(as_node(n) for n in self.nodes))
+        object.__setattr__(self, "_traits", _traits_of(self.nodes))
         limit = self.limit
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise ConfigError(f"limit= takes an int >= 1 or None, not {limit!r}")
@@ -307,9 +342,12 @@ class Repeat(Node):
     interval: float | None = None
     align: bool = False
     name: str | None = None
+    _traits: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "node", as_node(self.node))
+        forever = FOREVER if self.count is None else 0
+        object.__setattr__(self, "_traits", self.node._traits | forever)
         count, interval = self.count, self.interval
         if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
             raise ConfigError(f"count= takes an int >= 0 or None (forever), not {count!r}")

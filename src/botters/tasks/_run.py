@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from botters.protocol._errors import BottersError, ConfigError
 from botters.protocol.store._async import current_async_library
 
-from ._nodes import Concurrent, Node, Repeat, Serial, Task, as_node
+from ._nodes import FOREVER, RUN_CLIENT, RUN_VIEW, Concurrent, Node, Repeat, Serial, Task, as_node
 from ._schedule import next_start
 
 if TYPE_CHECKING:
@@ -182,24 +182,29 @@ def _check_errors(errors: object) -> bool:
 
 
 def _check_tree(root: Node, client: Any, *, forever_ok: bool) -> None:
-    for node in root.walk():
-        if isinstance(node, Repeat) and node.forever and not forever_ok:
-            raise ConfigError(
-                f"{node.describe()} never ends, so run() would never return: "
-                "read it with `async with stream(node, client) as results:`"
-            )
-        if isinstance(node, Task):
-            base = node.client if node.client is not None else client
-            if base is None:
-                raise ConfigError(
-                    f"task {node.label!r} has no client: pass one to run()/stream() "
-                    "or give the task client="
-                )
-            if node.apis is not None and not callable(getattr(base, "with_apis", None)):
-                raise ConfigError(
-                    f"task {node.label!r} has apis= but its client "
-                    f"({type(base).__name__}) has no with_apis(): use a botters client"
-                )
+    traits = root._traits
+    if traits & FOREVER and not forever_ok:
+        node = next(n for n in root.walk() if isinstance(n, Repeat) and n.forever)
+        raise ConfigError(
+            f"{node.describe()} never ends, so run() would never return: "
+            "read it with `async with stream(node, client) as results:`"
+        )
+    if traits & RUN_CLIENT and client is None:
+        task = next(n for n in root.walk() if isinstance(n, Task) and n.client is None)
+        raise ConfigError(
+            f"task {task.label!r} has no client: pass one to run()/stream() "
+            "or give the task client="
+        )
+    if traits & RUN_VIEW and not callable(getattr(client, "with_apis", None)):
+        task = next(
+            n
+            for n in root.walk()
+            if isinstance(n, Task) and n.client is None and n.apis is not None
+        )
+        raise ConfigError(
+            f"task {task.label!r} has apis= but its client "
+            f"({type(client).__name__}) has no with_apis(): use a botters client"
+        )
 
 
 class _Engine:
@@ -293,8 +298,15 @@ class _Engine:
         sink = self.sink
         started = self.rt.now() if sink is not None else 0.0
         error: BaseException | None = None
+        if node.client is None and node.apis is None:
+            client = self.client
+        else:
+            client = self._client_for(node)
         try:
-            result = await node.fn(self._client_for(node), *node.args, **node.kwargs)
+            if node.kwargs:
+                result = await node.fn(client, *node.args, **node.kwargs)
+            else:  # (unpacking an empty mapping proxy still builds a dict)
+                result = await node.fn(client, *node.args)
         except Exception as exc:
             error = result = _explain(node, exc)
         except BaseException as exc:
@@ -315,10 +327,15 @@ class _Engine:
 
     async def _serial(self, node: Serial, path: tuple[int, ...]) -> list[Any]:
         results: list[Any] = []
+        track = self.sink is not None  # only stream() reads paths
         for i, child in enumerate(node.nodes):
             if self.stopping:
                 break
-            results.append(await self.exec(child, (*path, i)))
+            where = (*path, i) if track else path
+            if type(child) is Task:  # the common case, without the dispatch
+                results.append(await self._task(child, where))
+            else:
+                results.append(await self.exec(child, where))
         return results
 
     async def _concurrent(self, node: Concurrent, path: tuple[int, ...]) -> list[Any]:
@@ -328,8 +345,14 @@ class _Engine:
         if n == 0 or self.stopping:
             return results
 
+        track = self.sink is not None
+
         async def one(i: int) -> None:
-            results[i] = await self.exec(children[i], (*path, i))
+            child, where = children[i], (*path, i) if track else path
+            if type(child) is Task:
+                results[i] = await self._task(child, where)
+            else:
+                results[i] = await self.exec(child, where)
 
         limit = node.limit
         if limit is None or limit >= n:
@@ -368,7 +391,7 @@ class _Engine:
                     await rt.sleep_until(scheduled - offset)
             if self.stopping:
                 break
-            result = await self.exec(child, (*path, round_))
+            result = await self.exec(child, (*path, round_) if self.sink is not None else path)
             if results is not None:
                 results.append(result)
             round_ += 1
