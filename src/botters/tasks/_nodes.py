@@ -87,8 +87,7 @@ class Node:
 
     __slots__ = ()
 
-    name: str | None
-    """A label for :func:`show` and for results (``None``: the node's kind)."""
+    name: str | None  # a label for show() and results (None: the node's kind)
 
     _traits: int  # FOREVER | RUN_CLIENT | RUN_VIEW of the subtree
 
