@@ -17,11 +17,12 @@ Nothing here imports aiohttp or trio.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 from botters._apis import load_apis
 from botters._version import __version__
@@ -32,6 +33,7 @@ from botters.protocol._request import Request
 from botters.protocol.limits import RateLimiter, Reservation
 
 from ._auth import Auth
+from ._errors import ClientClosedError
 from ._json import JSONDecodeError, loads
 from ._limits import make_limiter
 
@@ -198,6 +200,7 @@ class BaseClient(Generic[UrlT, RespT]):
     def __init__(self, apis: Any, base_url: str, rate_limit: Any = True) -> None:
         self._apis: Apis = load_apis(apis)
         self._base_url = base_url
+        self._owner: BaseClient[Any, Any] | None = None  # set on with_apis() views only
         self._closed = False
         self._limiter: RateLimiter | None = make_limiter(rate_limit)
 
@@ -224,13 +227,76 @@ class BaseClient(Generic[UrlT, RespT]):
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
+        """Whether :meth:`close` was called (on a :meth:`with_apis` view: or on its owner)."""
         return self._closed
 
     @property
     def apis(self) -> Apis:
         """The credentials, parsed (their ``repr`` never shows a secret)."""
         return self._apis
+
+    # -- views with other credentials ---------------------------------------------------
+    #
+    # A view is a shallow copy of the owning client: it shares every connection
+    # resource (aiohttp session, trio pool and nursery, rate limiter, the set of
+    # WebSocket apps) by reference and has its own ``_apis`` and closed flag.
+    # The adapters' close()/async-with/_spawn ask ``_view_owner()`` first, so a
+    # view never closes or enters what it shares.
+
+    @property
+    def _closed(self) -> bool:
+        owner = self._owner
+        return self._closed_flag or (owner is not None and owner._closed_flag)
+
+    @_closed.setter
+    def _closed(self, value: bool) -> None:
+        self._closed_flag = value
+
+    def _view_owner(self) -> BaseClient[Any, Any] | None:
+        """The client this one is a :meth:`with_apis` view of; ``None`` for an owning client."""
+        return self._owner
+
+    def with_apis(self, apis: Any) -> Self:
+        """A view of this client that signs with other credentials over the same connections.
+
+        One bot often acts for several accounts (a main account and a
+        sub-account, or one key per strategy) against the same exchange. A
+        second client per account would open its own connections and keep
+        its own rate-limit budget; a view shares this client's connection
+        pool (aiohttp session / trio pool), its rate limiter and its
+        lifetime, and differs only in the credentials requests are signed
+        with::
+
+            async with botters.Client(apis=main_apis) as client:
+                sub = client.with_apis({"bybit": [sub_key, sub_secret]})
+                await sub.fetch("GET", "https://api.bybit.com/v5/account/wallet-balance", ...)
+
+        The view's :meth:`close` (and leaving ``async with view``) only marks
+        the view closed: the shared session, pool and nursery belong to the
+        owning client, which closes them. WebSocket apps opened through a
+        view sign with the view's credentials, run where the owner's run
+        (on trio: the owner's nursery) and are closed by the owner; close a
+        view only when nothing started through it needs it any more. Once
+        the owner is closed, its views are closed too. A view of a view is a
+        view of the same owner.
+
+        Args:
+            apis: Credentials as :class:`botters.Client` takes them (a dict,
+                a JSON file path, an :class:`~botters.protocol.Apis`; ``None``
+                reads the implicit sources again).
+
+        Raises:
+            ClientClosedError: this client (or its owner) is closed.
+            CredentialsError: ``apis`` cannot be read or parsed.
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        # Copying a view copies the same shared references as copying its owner.
+        view = copy.copy(self)
+        view._apis = load_apis(apis)
+        view._owner = self._owner if self._owner is not None else self
+        view._closed_flag = False
+        return view
 
     @property
     def base_url(self) -> str:

@@ -166,11 +166,14 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
 
         Every background task is cancelled and awaited and every socket is
         closed before this returns. Calling it twice is harmless. A session
-        passed as ``session=`` stays open.
+        passed as ``session=`` stays open. On a :meth:`with_apis` view it only
+        marks the view closed: the owner closes what they share.
         """
         if self._closed:
             return
         self._closed = True
+        if self._view_owner() is not None:
+            return
         try:
             while self._apps:
                 await self._apps.pop().close()

@@ -247,6 +247,8 @@ class Client(BaseClient[str, Response]):
     async def __aenter__(self) -> Client:
         if self._closed:
             raise ClientClosedError("this Client is closed")
+        if self._view_owner() is not None:
+            return self  # a with_apis() view: the owner's nursery does the work
         if self._nursery_cm is not None:
             raise RuntimeError("this Client is already in use by an `async with` block")
         cm = trio.open_nursery()
@@ -260,6 +262,9 @@ class Client(BaseClient[str, Response]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        if self._view_owner() is not None:
+            await self.close()
+            return False
         cm, self._nursery_cm = self._nursery_cm, None
         nursery, self._nursery = self._nursery, None
         body_exc = exc
@@ -316,11 +321,14 @@ class Client(BaseClient[str, Response]):
         Requests afterwards raise :class:`~botters.ClientClosedError`; a
         response still being read fails with :class:`~botters.ConnectionLostError`.
         Background tasks are cancelled and awaited when the ``async with``
-        block ends.
+        block ends. On a :meth:`with_apis` view it only marks the view closed:
+        the owner closes what they share.
         """
         if self._closed:
             return
         self._closed = True
+        if self._view_owner() is not None:
+            return
         try:
             while self._apps:
                 app = self._apps.pop()
@@ -345,6 +353,12 @@ class Client(BaseClient[str, Response]):
         """
         if self._closed:
             raise ClientClosedError("this Client is closed")
+        owner = self._view_owner()
+        if owner is not None:
+            # A with_apis() view: its work runs (and fails) in the owner's nursery.
+            assert isinstance(owner, Client)
+            owner._spawn(async_fn, *args, name=name)
+            return
         if self._nursery is None:
             raise ConfigError(
                 "this needs a running client: use `async with botters.trio.Client(...) as client:`"
