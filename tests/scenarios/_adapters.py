@@ -62,9 +62,10 @@ class AdapterUnderTest(Protocol):
         *,
         apis: Mapping[str, Any],
         resolve: Mapping[str, tuple[str, int]],
-        ssl: ssl.SSLContext,
+        ssl: ssl.SSLContext | None,
+        **options: Any,
     ) -> AbstractAsyncContextManager[Any]:
-        """A ``Client`` of this transport (use it with ``async with``)."""
+        """A ``Client`` of this transport (use it with ``async with``); ``options`` go to it."""
         ...
 
     def clock(self) -> float:
@@ -123,11 +124,12 @@ class AiohttpAdapter:
         *,
         apis: Mapping[str, Any],
         resolve: Mapping[str, tuple[str, int]],
-        ssl: ssl.SSLContext,
+        ssl: ssl.SSLContext | None,
+        **options: Any,
     ) -> AbstractAsyncContextManager[Any]:
         from botters.transports.aiohttp import Client
 
-        return Client(apis=dict(apis), resolve=dict(resolve), ssl=ssl)
+        return Client(apis=dict(apis), resolve=dict(resolve), ssl=ssl, **options)
 
     def clock(self) -> float:
         return asyncio.get_running_loop().time()
@@ -184,11 +186,12 @@ class TrioAdapter:
         *,
         apis: Mapping[str, Any],
         resolve: Mapping[str, tuple[str, int]],
-        ssl: ssl.SSLContext,
+        ssl: ssl.SSLContext | None,
+        **options: Any,
     ) -> AbstractAsyncContextManager[Any]:
         from botters.trio import Client
 
-        return Client(apis=dict(apis), resolve=dict(resolve), ssl=ssl)
+        return Client(apis=dict(apis), resolve=dict(resolve), ssl=ssl, **options)
 
     def clock(self) -> float:
         import trio

@@ -327,25 +327,6 @@ def test_cancelling_the_caller_cancels_and_awaits_every_task(fw: str) -> None:
     run_in(fw, main)
 
 
-def test_a_stray_asyncio_cancellation_is_the_tasks_failure(fw: str) -> None:
-    if fw != "asyncio":
-        pytest.skip("a Cancelled in trio always comes from a cancel scope")
-
-    async def awaits_a_cancelled_future(client: Any) -> None:
-        future = asyncio.get_running_loop().create_future()
-        future.cancel()
-        await future  # CancelledError, though nobody cancelled this task
-
-    async def main() -> None:
-        a, b = await run(
-            concurrent(awaits_a_cancelled_future, task(work, "b", 1)), Log(), errors="collect"
-        )
-        assert isinstance(a, asyncio.CancelledError)
-        assert b == "b"
-
-    run_in(fw, main)
-
-
 # -- repeat timing (virtual clocks) ------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         CredentialsError,
         SigningError,
     )
+    from ._pacing import Pacing
     from ._registry import (
         Route,
         Signer,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
         app_ping_for,
         build_login,
         classify_login_reply,
+        pacing_for,
         registered_ws_hosts,
         resolve_ws,
         sign_outgoing,
@@ -109,6 +111,8 @@ _EXPORTS: dict[str, str] = {
     "encode_form": "botters.protocol._request",
     "encode_json": "botters.protocol._request",
     "encode_params": "botters.protocol._request",
+    "Pacing": "botters.protocol._pacing",
+    "pacing_for": "botters.protocol._ws",
     "AppPing": "botters.protocol._ws",
     "LoginMessage": "botters.protocol._ws",
     "LoginReply": "botters.protocol._ws",
@@ -169,6 +173,7 @@ __all__ = [
     "MessageSink",
     "OKXDataStore",
     "OrderBookStore",
+    "Pacing",
     "Params",
     "Request",
     "RestResponse",
@@ -193,6 +198,7 @@ __all__ = [
     "encode_form",
     "encode_json",
     "encode_params",
+    "pacing_for",
     "parse_apis",
     "registered_hosts",
     "registered_ws_hosts",

@@ -10,14 +10,18 @@ BASE = "https://www.bitmex.com"
 SIGNED = {"api-expires": "1", "api-key": "k", "api-signature": "s"}
 
 
-def _names(request: Request) -> list[str]:
-    return [w.name for w, _ in bitmex.price(request)]
+def _names(request: Request, key: str | None = "k") -> list[str]:
+    reservation = RateLimiter([bitmex.LIMITS]).reserve(request, now=0.0, key=key)
+    assert reservation is not None
+    return [w.name for w, _ in reservation.windows]
 
 
 def test_unsigned_requests_use_the_ip_budget_and_signed_ones_the_key_budget() -> None:
-    assert _names(Request.build("GET", BASE + "/api/v1/instrument")) == ["bitmex.unauthenticated"]
-    signed = Request.build("GET", BASE + "/api/v1/position", headers=SIGNED)
-    assert _names(signed) == ["bitmex.authenticated"]
+    public = Request.build("GET", BASE + "/api/v1/instrument")
+    assert _names(public, key=None) == ["bitmex.unauthenticated"]
+    # The limiter books before signing: the key it is told picks the budget.
+    unsigned = Request.build("GET", BASE + "/api/v1/position")
+    assert _names(unsigned, key="k") == ["bitmex.authenticated"]
 
 
 def test_order_routes_also_cost_the_per_second_layer() -> None:

@@ -76,7 +76,7 @@ def test_every_window_names_its_source(limits: ExchangeLimits) -> None:
     for window in limits.windows:
         assert window.source.startswith("https://"), window
         assert window.kind in ("fixed", "sliding")
-        assert window.scope in ("ip", "key")
+        assert window.scope in ("ip", "key", "anonymous")
 
 
 def test_window_names_are_unique_across_exchanges() -> None:

@@ -87,11 +87,23 @@ def test_a_request_bigger_than_the_window_goes_when_it_is_empty() -> None:
     assert [limiter.reserve(get(), now=0.0).at for _ in range(5)] == [0.0] * 4 + [2.0]
 
 
-def test_sliding_window_is_first_come_first_served() -> None:
+def test_sliding_window_books_each_request_as_soon_as_every_interval_allows() -> None:
     window = Window(name="s", limit=2, period=1.0)
     limiter = RateLimiter([limits(window)], margin=0)
     times = [limiter.reserve(get(), now=t).at for t in (0.0, 0.3, 0.4, 0.5, 1.2)]
     assert times == [0.0, 0.3, 1.0, 1.3, 2.0]
+
+
+def test_a_small_request_goes_before_a_big_one_booked_earlier_if_room_is_left() -> None:
+    window = Window(name="s", limit=2, period=1.0)
+    table = {"/small": ((window, 1.0),), "/big": ((window, 2.0),)}
+    limiter = RateLimiter([limits(window, per_path=table)], margin=0)
+    assert limiter.reserve(get("/small"), now=0.0).at == 0.0
+    big = limiter.reserve(get("/big"), now=0.0)
+    assert big.at == 1.0
+    assert limiter.reserve(get("/small"), now=0.0).at == 0.0  # the room left before it
+    assert limiter.reserve(get("/small"), now=0.0).at == 2.0  # nothing left before it
+    assert big.at == 1.0  # never moved
 
 
 def test_sliding_window_is_longer_by_the_margin() -> None:
@@ -175,9 +187,39 @@ def test_per_key_windows_count_each_key_and_skip_unsigned_requests() -> None:
     assert limiter.reserve(get(), now=0.0, key="alice").at == 0.0
     assert limiter.reserve(get(), now=0.0, key="alice").at == 1.0
     assert limiter.reserve(get(), now=0.0, key="bob").at == 0.0
-    assert limiter.reserve(get(), now=0.0).at == 0.0  # unsigned: not this budget
+    assert limiter.reserve(get(), now=0.0) is None  # unsigned: not this budget
     usage = {(u.window.name, u.key): u.used for u in limiter.usage(now=0.0)}
     assert usage == {("k", "alic…"): 1.0, ("k", "bob…"): 1.0}
+
+
+def test_an_anonymous_window_counts_only_requests_without_a_key() -> None:
+    signed = Window(name="signed", limit=2, period=1.0, kind="fixed", scope="key")
+    anonymous = Window(name="anon", limit=1, period=1.0, kind="fixed", scope="anonymous")
+    limiter = RateLimiter([limits(signed, anonymous)], margin=0)
+    assert limiter.reserve(get(), now=0.0).windows == ((anonymous, 1.0),)
+    assert limiter.reserve(get(), now=0.0).at == 1.0
+    alice = limiter.reserve(get(), now=0.0, key="alice")
+    assert (alice.at, alice.windows) == (0.0, ((signed, 1.0),))
+
+
+def test_a_throttled_unpriced_request_holds_the_unpriced_ones_until_retry_after() -> None:
+    window = Window(name="w", limit=100, period=1.0, kind="fixed")
+    limiter = RateLimiter([limits(window, per_path={"/free": ()})], margin=0)
+    free = get("/free")
+    assert limiter.reserve(free, now=0.0) is None
+    limiter.observe(free, 429, {"Retry-After": "5"}, now=1.0)
+    held = limiter.reserve(free, now=2.0)
+    assert (held.at, held.windows) == (6.0, ())
+    assert limiter.reserve(get(), now=2.0).at == 2.0  # priced requests have their own budget
+    assert limiter.reserve(free, now=6.0) is None
+
+
+def test_a_ban_holds_unpriced_requests_too() -> None:
+    window = Window(name="w", limit=100, period=1.0, kind="fixed")
+    limiter = RateLimiter([limits(window, per_path={"/free": ()})], margin=0)
+    limiter.observe(get(), 418, {"Retry-After": "30"}, now=0.0)
+    assert limiter.reserve(get("/free"), now=1.0).at == 30.0
+    assert limiter.reserve(get(), now=1.0).at == 30.0
 
 
 def test_a_reported_counter_above_the_local_count_is_believed() -> None:
@@ -209,7 +251,8 @@ def test_remaining_zero_blocks_until_the_reported_reset() -> None:
 
     limiter = RateLimiter([limits(window, observe=read)], margin=0)
     limiter.reserve(get(), now=0.0, key="k")
-    limiter.observe(get(), 200, {"remaining": "0", "limit": "20", "reset": "2500"}, now=0.1, key="k")
+    exhausted = {"remaining": "0", "limit": "20", "reset": "2500"}
+    limiter.observe(get(), 200, exhausted, now=0.1, key="k")
     assert limiter.reserve(get(), now=0.2, key="k").at == 2.5
     (usage,) = limiter.usage(now=0.2)
     assert usage.limit == 20  # the account's limit replaces the documented one
@@ -225,14 +268,14 @@ def test_scale_shrinks_every_budget() -> None:
 
 @pytest.mark.parametrize("bad", [{"scale": 0}, {"scale": -1}, {"margin": -0.1}])
 def test_bad_settings_are_refused(bad: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be"):
         RateLimiter([], **bad)
 
 
 def test_windows_need_positive_numbers() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         Window(name="x", limit=0, period=1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         Window(name="x", limit=1, period=0)
 
 
@@ -279,19 +322,27 @@ def _reference_earliest(kind, limit, period, margin, booked, now, units):
                     return False
             return True
 
+        def after(index):  # the first instant not counted in window ``index``
+            t = (index + 1) * period + margin
+            while math.floor((t - margin) / period) <= index:
+                t = math.nextafter(t, math.inf)
+            return t
+
         first = math.floor(now / period)
-        candidates = [now] + [(k + 1) * period + margin for k in range(first - 1, first + 400)]
+        candidates = [now] + [after(k) for k in range(first - 1, first + 400)]
     else:
         length = period + margin
-        last = max((s for s, _ in booked), default=now)
 
         def fits(t):
-            if t < last:
+            inside = sum(u for s, u in booked if s <= t < s + length)
+            if inside and inside + units > limit:
                 return False
-            inside = sum(u for s, u in booked if t - length < s <= t)
-            return inside == 0 or inside + units <= limit
+            for x in {s for s, _ in booked if t < s < t + length}:
+                if sum(u for s, u in booked if s <= x < s + length) + units > limit:
+                    return False
+            return True
 
-        candidates = [now, last] + [s + length for s, _ in booked]
+        candidates = [now] + [s + length for s, _ in booked]
     return min(t for t in candidates if t >= now and fits(t))
 
 

@@ -34,8 +34,9 @@ Counting, per window kind:
   order: a small request can use room left in the current second while a big
   one waits for the next.
 * **sliding** windows keep a time-ordered log and allow at most ``limit``
-  units in any interval of ``period + margin`` seconds. Their bookings are
-  first-come first-served per window.
+  units in any interval of ``period + margin`` seconds. A booking goes at the
+  earliest time where every interval around it stays within the limit, which
+  can be before bookings made earlier (without moving them).
 
 A request that costs more than a whole window (possible after ``scale``) is
 let through when its windows are empty, rather than never.
@@ -44,7 +45,7 @@ let through when its windows are empty, rather than never.
 from __future__ import annotations
 
 import math
-from collections import deque
+from bisect import bisect_right, insort_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
@@ -121,6 +122,8 @@ class _FixedBucket(_Bucket):
             if full is None:
                 return t
             t = (full + 1) * period + self.margin
+            while math.floor((t - self.margin) / period) <= full:  # rounding
+                t = math.nextafter(t, math.inf)
 
     def book(self, t: float, units: float) -> None:
         lo, hi = self._span(t)
@@ -158,13 +161,23 @@ class _FixedBucket(_Bucket):
 
 
 class _SlidingBucket(_Bucket):
-    __slots__ = ("log", "span", "total")
+    """At most ``limit`` units in any interval of ``period + margin`` seconds.
+
+    The log holds every booking still inside a window, sorted by time. A new
+    booking may land before bookings made earlier (a small request uses room a
+    big one left), but only where it keeps every interval around it within the
+    limit, so no booking already made ever has to move.
+    """
+
+    __slots__ = ("log", "span")
 
     def __init__(self, window: Window, key: str | None, scale: float, margin: float) -> None:
         super().__init__(window, key, scale, margin)
         self.span = window.period + margin
-        self.log: deque[tuple[float, float]] = deque()  # (sent at, units), by time
-        self.total = 0.0
+        self.log: list[tuple[float, float]] = []  # (sent at, units), by time
+
+    def _leaves(self, entry: tuple[float, float]) -> float:
+        return entry[0] + self.span
 
     def earliest(self, t: float, units: float) -> float:
         if t < self.blocked_until:
@@ -172,35 +185,47 @@ class _SlidingBucket(_Bucket):
         log = self.log
         if not log:
             return t
-        last = log[-1][0]
-        if last > t:
-            t = last  # first come, first served: never before a booking already made
-        span, limit = self.span, self.limit
-        inside = self.total
-        for sent, size in log:
-            if sent > t - span:
-                if inside + units <= limit:
-                    return t
-                t = sent + span
-            inside -= size
-        return t
+        # The feasible times start at ``t`` or where some booking leaves the
+        # window (``sent + span``): try those in order, skipping past each conflict.
+        while True:
+            conflict = self._conflict(t, units)
+            if conflict is None:
+                return t
+            t = log[bisect_right(log, conflict, key=self._leaves)][0] + self.span
+
+    def _conflict(self, t: float, units: float) -> float | None:
+        """The end of the first full interval that a booking at ``t`` would fall in."""
+        log, span, limit = self.log, self.span, self.limit
+        left = bisect_right(log, t, key=self._leaves)  # first booking still inside at t
+        right = bisect_right(log, t, key=_sent)  # first booking after t
+        inside = 0.0
+        for i in range(left, right):
+            inside += log[i][1]
+        if inside and inside + units > limit:
+            return t
+        end, n = t + span, len(log)
+        while right < n and log[right][0] < end:  # intervals ending at later bookings
+            anchor = log[right][0]
+            while right < n and log[right][0] <= anchor:
+                inside += log[right][1]
+                right += 1
+            while log[left][0] + span <= anchor:
+                inside -= log[left][1]
+                left += 1
+            if inside + units > limit:
+                return anchor
+        return None
 
     def book(self, t: float, units: float) -> None:
-        log = self.log
-        if not log or log[-1][0] <= t:
-            log.append((t, units))
-        else:  # an observation's usage, placed before bookings made for later
-            entries = sorted([*log, (t, units)], key=lambda e: e[0])
-            log.clear()
-            log.extend(entries)
-        self.total += units
+        insort_right(self.log, (t, units), key=_sent)
 
     def unbook(self, t: float, units: float) -> None:
         log = self.log
-        for i in range(len(log) - 1, -1, -1):
-            if log[i] == (t, units):
+        for i in range(bisect_right(log, t, key=_sent) - 1, -1, -1):
+            if log[i][0] != t:
+                return
+            if log[i][1] == units:
                 del log[i]
-                self.total -= units
                 return
 
     def used(self, now: float) -> float:
@@ -208,11 +233,10 @@ class _SlidingBucket(_Bucket):
         return sum(size for sent, size in self.log if start < sent <= now)
 
     def prune(self, now: float) -> None:
-        log, start = self.log, now - self.span
-        while log and log[0][0] <= start:
-            self.total -= log.popleft()[1]
-        if not log:
-            self.total = 0.0
+        log = self.log
+        gone = bisect_right(log, now, key=self._leaves)
+        if gone:
+            del log[:gone]
 
     def raise_used(self, now: float, used: float) -> bool:
         booked = sum(size for sent, size in self.log if now - self.span < sent <= now)
@@ -220,6 +244,38 @@ class _SlidingBucket(_Bucket):
             self.book(now, used - booked)
             return True
         return False
+
+
+class _Gate(_Bucket):
+    """No budget, only a block: what unpriced requests of a throttled exchange wait on."""
+
+    __slots__ = ()
+
+    def __init__(self, exchange: str) -> None:
+        window = Window(name=f"{exchange}.unpriced", limit=1, period=1.0)
+        super().__init__(window, None, 1.0, 0.0)
+
+    def earliest(self, t: float, units: float) -> float:
+        return max(t, self.blocked_until)
+
+    def book(self, t: float, units: float) -> None:
+        pass
+
+    def unbook(self, t: float, units: float) -> None:
+        pass
+
+    def used(self, now: float) -> float:
+        return 0.0
+
+    def prune(self, now: float) -> None:
+        pass
+
+    def raise_used(self, now: float, used: float) -> bool:
+        return False
+
+
+def _sent(entry: tuple[float, float]) -> float:
+    return entry[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +323,7 @@ class Reservation:
     @property
     def windows(self) -> tuple[tuple[Window, float], ...]:
         """What the request costs: ``(window, units)`` pairs."""
-        return tuple((bucket.window, units) for bucket, units in self._costs)
+        return tuple((b.window, units) for b, units in self._costs if not isinstance(b, _Gate))
 
     def __repr__(self) -> str:
         names = ", ".join(f"{b.window.name}={u:g}" for b, u in self._costs)
@@ -316,6 +372,7 @@ class RateLimiter:
         self._pending: dict[int, Reservation] = {}  # booked for later, by booking order
         self._seq = count()
         self._throttles: dict[ExchangeLimits, int] = {}
+        self._gates: dict[ExchangeLimits, _Gate] = {}  # throttles of unpriced requests
         self._prune_at = 0.0
 
     @property
@@ -332,7 +389,10 @@ class RateLimiter:
     def reserve(
         self, request: Request, *, now: float, key: str | None = None
     ) -> Reservation | None:
-        """Book ``request`` and say when it may go; ``None`` if its host is not limited.
+        """Book ``request`` and say when it may go; ``None`` if nothing limits it.
+
+        ``None`` means the host is not limited, or its table does not price the
+        request and no throttle holds it.
 
         Args:
             request: The request about to be sent (signed or not: only its
@@ -346,20 +406,33 @@ class RateLimiter:
         if limits is None:
             return None
         prices = limits.price(request)
-        if not prices:
-            return None
         if now >= self._prune_at:
             self._prune(now)
         costs: list[tuple[_Bucket, float]] = []
-        buckets = self._buckets
-        for window, units in prices:
-            bucket_key = (window, key if window.scope == "key" else None)
-            if bucket_key[1] is None and window.scope == "key":
-                continue
-            bucket = buckets.get(bucket_key)
-            if bucket is None:
-                bucket = self._new_bucket(window, bucket_key[1])
-            costs.append((bucket, units))
+        if prices:
+            buckets = self._buckets
+            for window, units in prices:
+                scope = window.scope
+                if scope == "ip":
+                    bucket_key: tuple[Window, str | None] = (window, None)
+                elif scope == "key":
+                    if key is None:
+                        continue
+                    bucket_key = (window, key)
+                elif key is None:  # "anonymous"
+                    bucket_key = (window, None)
+                else:
+                    continue
+                bucket = buckets.get(bucket_key)
+                if bucket is None:
+                    bucket = self._new_bucket(window, bucket_key[1])
+                costs.append((bucket, units))
+        if not costs:
+            # Unpriced, the request still waits out a throttle or ban its exchange is under.
+            gate = self._gates.get(limits)
+            if gate is None or gate.blocked_until <= now:
+                return None
+            costs.append((gate, 0.0))
         at = self._earliest(costs, now)
         for bucket, units in costs:
             bucket.book(at, units)
@@ -400,23 +473,23 @@ class RateLimiter:
         return at
 
     def _replan(self, now: float) -> list[Reservation]:
-        """Book every waiting reservation again, in booking order; those that moved earlier."""
+        """Book every waiting reservation again, in booking order; those whose time changed."""
         waiting = [r for r in self._pending.values() if r.at > now]
         self._pending = {r._seq: r for r in waiting}
         for reservation in waiting:
             for bucket, units in reservation._costs:
                 bucket.unbook(reservation.at, units)
-        earlier: list[Reservation] = []
+        moved: list[Reservation] = []
         for reservation in waiting:
             at = self._earliest(reservation._costs, now)
             for bucket, units in reservation._costs:
                 bucket.book(at, units)
-            if at < reservation.at:
-                earlier.append(reservation)
+            if at != reservation.at:
+                moved.append(reservation)
             reservation.at = at
             if at <= now:
                 del self._pending[reservation._seq]
-        return earlier
+        return moved
 
     def _prune(self, now: float) -> None:
         for bucket in self._buckets.values():
@@ -443,7 +516,8 @@ class RateLimiter:
         * HTTP 429 (too many requests) and 418 (Binance's IP ban) block every
           window the request costs until ``Retry-After`` says, or for 1, 2,
           4 … 60 s on consecutive throttles without one. A 418 blocks every
-          per-IP window of the exchange.
+          per-IP window of the exchange and every request its table does not
+          price; a throttle of an unpriced request holds every unpriced request.
         * Counters the exchange reports (:class:`~._model.Observation`) raise
           the local count when they show more usage (another program on the
           same IP or key), replace the documented limit with the account's,
@@ -485,26 +559,47 @@ class RateLimiter:
         if wait is None:
             wait = min(_FIRST_BACKOFF * 2 ** (strikes - 1), _MAX_BACKOFF)
         until = now + wait
-        windows = [w for w, _ in limits.price(request)]
+        buckets: list[_Bucket] = []
+        for window, _ in limits.price(request):
+            bucket = self._bucket_for(window, key)
+            if bucket is not None:
+                buckets.append(bucket)
+        if status == _BAN or not buckets:
+            # A ban shuts the IP out of everything; a throttle of a request the
+            # table does not price holds every request the table does not price.
+            gate = self._gates.get(limits)
+            if gate is None:
+                gate = self._gates[limits] = _Gate(limits.exchange)
+            buckets.append(gate)
         if status == _BAN:
-            windows.extend(w for w in limits.windows if w.scope == "ip")
+            for window in limits.windows:
+                if window.scope != "key":
+                    bucket = self._bucket_for(window, None)
+                    if bucket is not None:
+                        buckets.append(bucket)
         changed = False
-        for window in windows:
-            bucket_key = (window, key if window.scope == "key" else None)
-            if window.scope == "key" and key is None:
-                continue
-            bucket = self._buckets.get(bucket_key) or self._new_bucket(window, bucket_key[1])
+        for bucket in buckets:
             if until > bucket.blocked_until:
                 bucket.blocked_until = until
                 changed = True
         return changed
 
+    def _bucket_for(self, window: Window, key: str | None) -> _Bucket | None:
+        """The bucket ``window`` counts a request signed with ``key`` in, if it counts it."""
+        scope = window.scope
+        if scope == "key":
+            if key is None:
+                return None
+        elif scope == "anonymous" and key is not None:
+            return None
+        else:
+            key = None
+        return self._buckets.get((window, key)) or self._new_bucket(window, key)
+
     def _fold(self, seen: Observation, now: float, key: str | None) -> bool:
-        window = seen.window
-        bucket_key = (window, key if window.scope == "key" else None)
-        if window.scope == "key" and key is None:
+        bucket = self._bucket_for(seen.window, key)
+        if bucket is None:
             return False
-        bucket = self._buckets.get(bucket_key) or self._new_bucket(window, bucket_key[1])
         changed = False
         if seen.limit is not None and seen.limit > 0:
             limit = seen.limit * self.scale

@@ -23,7 +23,11 @@ Windows come in two kinds, because exchanges count in two ways:
 
 A window is per IP (``scope="ip"``: every request from this process shares it)
 or per API key (``scope="key"``: each key has its own budget; requests sent
-without credentials do not count against it), as each exchange says.
+without credentials do not count against it), as each exchange says. An
+exchange with a separate, stricter budget for unauthenticated requests (BitMEX)
+gives it ``scope="anonymous"``: one per-IP budget that only requests without
+credentials count against. The limiter is told the key before the request is
+signed, so a price function never needs to look at signature headers.
 
 Exchanges that report their counters in response headers (Binance's
 ``X-MBX-USED-WEIGHT-1M``, Bybit's ``X-Bapi-Limit-Status``) are read by the
@@ -57,7 +61,7 @@ __all__ = [
 WindowKind: TypeAlias = Literal["fixed", "sliding"]
 """How a window refills: all at once at wall-clock multiples, or continuously."""
 
-Scope: TypeAlias = Literal["ip", "key"]
+Scope: TypeAlias = Literal["ip", "key", "anonymous"]
 """Who shares a window: every request from this IP, or each API key on its own."""
 
 
@@ -79,7 +83,8 @@ class Window:
     kind: WindowKind = "sliding"
     """``"fixed"`` (refills at wall-clock multiples of ``period``) or ``"sliding"``."""
     scope: Scope = "ip"
-    """``"ip"`` (shared by every request) or ``"key"`` (one budget per API key)."""
+    """``"ip"`` (shared by every request), ``"key"`` (one budget per API key) or
+    ``"anonymous"`` (shared by the requests sent without credentials only)."""
     source: str = ""
     """The exchange documentation URL this limit is quoted from."""
 

@@ -14,9 +14,9 @@ Rules
   routes listed in
   https://blog.bitmex.com/second-layer-rate-limits-to-improve-the-bitmex-trading-experience/
   (also ``scope="key"``: only signed requests reach them).
-* A request is authenticated when it carries BitMEX's ``api-key`` header, so
-  the limiter must be given the signed request for the right window to apply;
-  an unsigned one is counted in the stricter unauthenticated window.
+* The unauthenticated budget is ``scope="anonymous"``: only requests sent
+  without a key count against it, and the limiter, told the key before the
+  request is signed, picks the right budget without reading signature headers.
 * Responses report the minute bucket in ``x-ratelimit-limit``,
   ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` (UNIX seconds), and the
   order routes' second layer in ``x-ratelimit-remaining-1s`` (and
@@ -46,7 +46,12 @@ AUTHENTICATED: Final = Window(
     name="bitmex.authenticated", limit=120, period=60.0, kind="sliding", scope="key", source=SOURCE
 )
 UNAUTHENTICATED: Final = Window(
-    name="bitmex.unauthenticated", limit=30, period=60.0, kind="sliding", scope="ip", source=SOURCE
+    name="bitmex.unauthenticated",
+    limit=30,
+    period=60.0,
+    kind="sliding",
+    scope="anonymous",
+    source=SOURCE,
 )
 ORDERS_1S: Final = Window(
     name="bitmex.orders.1s",
@@ -57,9 +62,10 @@ ORDERS_1S: Final = Window(
     source=SECOND_LAYER_URL,
 )
 
-_PUBLIC: Final = ((UNAUTHENTICATED, 1.0),)
-_PRIVATE: Final = ((AUTHENTICATED, 1.0),)
-_ORDER: Final = ((AUTHENTICATED, 1.0), (ORDERS_1S, 1.0))
+# Each request costs one in whichever minute budget applies (the limiter skips
+# the key's without a key and the anonymous one with a key).
+_ANY: Final = ((AUTHENTICATED, 1.0), (UNAUTHENTICATED, 1.0))
+_ORDER: Final = (*_ANY, (ORDERS_1S, 1.0))
 
 # The routes under the second layer (SECOND_LAYER_URL).
 _SECOND_LAYER: Final = {
@@ -74,12 +80,10 @@ _SECOND_LAYER: Final = {
 
 def price(request: Request) -> Sequence[Cost]:
     """One request of the authenticated or unauthenticated minute budget, plus the order layer."""
-    if "api-key" not in request.headers:
-        return _PUBLIC
     methods = _SECOND_LAYER.get(request.path)
     if methods is not None and request.method in methods:
         return _ORDER
-    return _PRIVATE
+    return _ANY
 
 
 def observe(request: Request, status: int, headers: Mapping[str, str]) -> Iterable[Observation]:
