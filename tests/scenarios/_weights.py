@@ -10,8 +10,9 @@ going after 429s is banned with HTTP 418.
 This server does exactly that with a short window (``period`` seconds, 1 by
 default, so a 1,000-request burst takes seconds, not minutes), and can play
 "another program on the same IP" by counting ``outside`` weight in every
-window (or in the first ``outside_windows`` ones) before our first request. It runs on its own event loop in a thread,
-so asyncio and trio clients alike talk to it, and records every request.
+window (or in the first ``outside_windows`` ones) before our first request.
+It runs on its own event loop in a thread, so asyncio and trio clients alike
+talk to it, and records every request.
 
 :data:`limits_for` gives the matching :class:`ExchangeLimits` (the table a
 user would write for such an exchange): one fixed window, the path's weight,
@@ -137,7 +138,9 @@ class WeightServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._stop is not None and self._thread is not None
+        assert self._loop is not None
+        assert self._stop is not None
+        assert self._thread is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
 
