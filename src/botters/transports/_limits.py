@@ -83,4 +83,5 @@ def observe(
         )
         wake(limiter.observe(request, status, lowered, now=now, key=key))
         return
-    wake(limiter.observe(request, status, headers.items(), now=now, key=key))
+    # Both adapters' response headers answer get() case-insensitively.
+    wake(limiter.observe(request, status, headers, now=now, key=key, case_insensitive=True))

@@ -313,7 +313,7 @@ def _reference_earliest(kind, limit, period, margin, booked, now, units):
         margin = min(margin, period / 4)
 
         def span(t):
-            return {math.floor((t - margin) / period), math.floor((t + margin) / period)}
+            return {(t - margin) // period, (t + margin) // period}
 
         def fits(t):
             for index in span(t):
@@ -324,7 +324,7 @@ def _reference_earliest(kind, limit, period, margin, booked, now, units):
 
         def after(index):  # the first instant not counted in window ``index``
             t = (index + 1) * period + margin
-            while math.floor((t - margin) / period) <= index:
+            while (t - margin) // period <= index:
                 t = math.nextafter(t, math.inf)
             return t
 
@@ -392,7 +392,7 @@ def test_no_window_is_ever_exceeded_with_cancellations(limit, period, burst) -> 
     # Fixed: per window index, at most `limit` units (a lone oversized request aside).
     per_index: dict[int, list[float]] = {}
     for at, units in sent:
-        per_index.setdefault(math.floor(at / period), []).append(units)
+        per_index.setdefault(at // period, []).append(units)
     for batch in per_index.values():
         assert sum(batch) <= limit or len(batch) == 1
     # Sliding: at most limit + 2 requests in any interval of 1.5 periods.

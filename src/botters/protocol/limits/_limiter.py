@@ -81,6 +81,13 @@ class _Bucket:
     def book(self, t: float, units: float) -> None:
         raise NotImplementedError
 
+    def take(self, t: float, units: float) -> bool:
+        """Book ``units`` at ``t`` if the window allows them then; the fast path of booking."""
+        if self.earliest(t, units) == t:
+            self.book(t, units)
+            return True
+        return False
+
     def unbook(self, t: float, units: float) -> None:
         raise NotImplementedError
 
@@ -102,28 +109,51 @@ class _FixedBucket(_Bucket):
         # A margin of half a period or more would count a request in three windows.
         super().__init__(window, key, scale, min(margin, window.period / 4))
         self.period = window.period
-        self.counts: dict[int, float] = {}
+        self.counts: dict[float, float] = {}  # by window index (a whole float)
 
-    def _span(self, t: float) -> tuple[int, int]:
+    def _span(self, t: float) -> tuple[float, float]:
+        # Floor division, not math.floor(x / period): one operation, and the
+        # same rounding everywhere a window index is computed.
         period, margin = self.period, self.margin
-        return math.floor((t - margin) / period), math.floor((t + margin) / period)
+        return (t - margin) // period, (t + margin) // period
 
     def earliest(self, t: float, units: float) -> float:
         if t < self.blocked_until:
             t = self.blocked_until
-        counts, limit, period = self.counts, self.limit, self.period
+        counts, limit, period, margin = self.counts, self.limit, self.period, self.margin
         while True:
-            lo, hi = self._span(t)
+            lo = (t - margin) // period
+            hi = (t + margin) // period
             full = None
-            for index in (lo, hi) if lo != hi else (lo,):
-                used = counts.get(index, 0.0)
+            used = counts.get(lo, 0.0)
+            if used and used + units > limit:
+                full = lo
+            if hi != lo:
+                used = counts.get(hi, 0.0)
                 if used and used + units > limit:
-                    full = index
+                    full = hi
             if full is None:
                 return t
-            t = (full + 1) * period + self.margin
-            while math.floor((t - self.margin) / period) <= full:  # rounding
+            t = (full + 1) * period + margin
+            while (t - margin) // period <= full:  # rounding
                 t = math.nextafter(t, math.inf)
+
+    def take(self, t: float, units: float) -> bool:
+        if t < self.blocked_until:
+            return False
+        period, margin, limit, counts = self.period, self.margin, self.limit, self.counts
+        lo = (t - margin) // period
+        hi = (t + margin) // period
+        used = counts.get(lo, 0.0)
+        if used and used + units > limit:
+            return False
+        if hi != lo:
+            other = counts.get(hi, 0.0)
+            if other and other + units > limit:
+                return False
+            counts[hi] = other + units
+        counts[lo] = used + units
+        return True
 
     def book(self, t: float, units: float) -> None:
         lo, hi = self._span(t)
@@ -143,17 +173,17 @@ class _FixedBucket(_Bucket):
                 counts.pop(index, None)
 
     def used(self, now: float) -> float:
-        return self.counts.get(math.floor(now / self.period), 0.0)
+        return self.counts.get(now // self.period, 0.0)
 
     def prune(self, now: float) -> None:
-        oldest = math.floor((now - self.margin) / self.period)
+        oldest = (now - self.margin) // self.period
         counts = self.counts
         if len(counts) > 2:
             for index in [i for i in counts if i < oldest]:
                 del counts[index]
 
     def raise_used(self, now: float, used: float) -> bool:
-        index = math.floor(now / self.period)
+        index = now // self.period
         if used > self.counts.get(index, 0.0):
             self.counts[index] = used
             return True
@@ -433,9 +463,19 @@ class RateLimiter:
             if gate is None or gate.blocked_until <= now:
                 return None
             costs.append((gate, 0.0))
-        at = self._earliest(costs, now)
-        for bucket, units in costs:
-            bucket.book(at, units)
+        taken = 0
+        for bucket, units in costs:  # most requests fit at once: book them in one pass
+            if not bucket.take(now, units):
+                break
+            taken += 1
+        if taken == len(costs):
+            at = now
+        else:
+            for bucket, units in costs[:taken]:
+                bucket.unbook(now, units)
+            at = self._earliest(costs, now)
+            for bucket, units in costs:
+                bucket.book(at, units)
         reservation = Reservation(self, limits.exchange, costs, at, next(self._seq))
         if at > now:
             self._pending[reservation._seq] = reservation
@@ -462,6 +502,10 @@ class RateLimiter:
 
     @staticmethod
     def _earliest(costs: Sequence[tuple[_Bucket, float]], now: float) -> float:
+        """The earliest time at or after ``now`` that every bucket allows."""
+        if len(costs) == 1:
+            bucket, units = costs[0]
+            return bucket.earliest(now, units)
         at = now
         settled = False
         while not settled:
@@ -510,8 +554,15 @@ class RateLimiter:
         *,
         now: float,
         key: str | None = None,
+        case_insensitive: bool = False,
     ) -> list[Reservation]:
         """Fold a response into the counters; the reservations whose time moved.
+
+        ``headers`` are the response's, as a mapping or ``(name, value)``
+        pairs. Pass ``case_insensitive=True`` when the mapping already
+        answers ``get()`` for lower-case names (aiohttp's ``CIMultiDictProxy``,
+        botters.trio's ``ResponseHeaders``, a dict of lower-cased names): it is
+        then read as it is instead of copied.
 
         * HTTP 429 (too many requests) and 418 (Binance's IP ban) block every
           window the request costs until ``Retry-After`` says, or for 1, 2,
@@ -531,9 +582,12 @@ class RateLimiter:
         if limits is None:
             return []
         changed = False
-        lowered: dict[str, str] | None = None
+        lowered: Mapping[str, str] | None = None
+        if case_insensitive and isinstance(headers, Mapping):
+            lowered = headers
         if status in _THROTTLED:
-            lowered = lower_headers(headers)
+            if lowered is None:
+                lowered = lower_headers(headers)
             changed = self._throttled(limits, request, status, lowered, now, key)
         elif 200 <= status < 300 and limits in self._throttles:
             del self._throttles[limits]

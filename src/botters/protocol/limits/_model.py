@@ -101,9 +101,12 @@ Cost: TypeAlias = tuple[Window, float]
 """A request's price in one window: ``(window, units)``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Observation:
-    """What a response said about one window's counter.
+    """What a response said about one window's counter (read it, do not change it).
+
+    Not frozen: one or more are made per response, and a frozen dataclass
+    costs three times as much to build.
 
     Any field may be ``None`` (not reported). ``used`` is the exchange's count
     in its current window (including the request just answered); ``remaining``

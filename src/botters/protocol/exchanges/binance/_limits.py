@@ -232,6 +232,13 @@ def _used(window: Window, headers: Mapping[str, str], name: str) -> Observation 
     return None if used is None else Observation(window=window, used=used)
 
 
+_SPOT_COUNTERS: Final = (
+    (SPOT_WEIGHT, "x-mbx-used-weight-1m"),
+    (SPOT_ORDERS_10S, "x-mbx-order-count-10s"),
+    (SPOT_ORDERS_1D, "x-mbx-order-count-1d"),
+)
+
+
 def observe_spot(
     request: Request, status: int, headers: Mapping[str, str]
 ) -> Iterable[Observation]:
@@ -241,14 +248,12 @@ def observe_spot(
     request (SPOT_LIMITS_URL).
     """
     out = []
-    for window, name in (
-        (SPOT_WEIGHT, "x-mbx-used-weight-1m"),
-        (SPOT_ORDERS_10S, "x-mbx-order-count-10s"),
-        (SPOT_ORDERS_1D, "x-mbx-order-count-1d"),
-    ):
-        seen = _used(window, headers, name)
-        if seen is not None:
-            out.append(seen)
+    get = headers.get
+    for window, name in _SPOT_COUNTERS:
+        if get(name) is not None:  # most responses carry one of the three
+            seen = _used(window, headers, name)
+            if seen is not None:
+                out.append(seen)
     return out
 
 
