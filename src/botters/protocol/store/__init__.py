@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._async import AsyncLibraryNotFoundError, current_async_library
 from ._book import BookSync, OrderBookStore
 from ._collection import DataStoreCollection, InitializeError, MessageSink, RestResponse
+from ._keepalive import KeepAlive, KeepAliveSink
 from ._store import DataStore, Item
 from ._stream import (
     DEFAULT_STREAM_MAXSIZE,
@@ -40,6 +41,8 @@ __all__ = [
     "FetchSnapshot",
     "InitializeError",
     "Item",
+    "KeepAlive",
+    "KeepAliveSink",
     "Link",
     "MessageSink",
     "OrderBookStore",

@@ -43,13 +43,14 @@ import inspect
 import logging
 import reprlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit
 
 from botters.protocol._errors import BottersError, ConfigError
 
 from ._async import Waiter, gather_settled, new_waiter
+from ._keepalive import KeepAlive
 from ._store import DataStore, Item
 from ._sync import ResyncRequest
 
@@ -101,6 +102,8 @@ class RestResponse:
 
     url: str
     data: Any
+    sink: Any = field(default=None, compare=False, repr=False)
+    """The botters client the response came from (it carries keep-alive requests), if any."""
 
     @property
     def path(self) -> str:
@@ -129,6 +132,7 @@ class DataStoreCollection:
         self._stores: dict[str, DataStore] = {}
         self._waiters: list[Waiter] = []
         self._clock: Callable[[], float] | None = None
+        self._keepalives: list[KeepAlive] = []
         self._init()
 
     def _init(self) -> None:
@@ -264,6 +268,30 @@ class DataStoreCollection:
                 taken.extend(take())
         return taken
 
+    def take_keepalive_requests(self) -> list[KeepAlive]:
+        """Keep-alive requests no client carried, and forget them.
+
+        A store that needs a REST call repeated (Binance's listenKey) gives a
+        :class:`~botters.protocol.store.KeepAlive` to the botters client the
+        ``initialize`` response came from. For a response from elsewhere it
+        waits here: send it every ``interval`` seconds yourself.
+        """
+        taken, self._keepalives = self._keepalives, []
+        return taken
+
+    def _keep_alive(self, request: KeepAlive, response: RestResponse) -> None:
+        """Give ``request`` to the client ``response`` came from, or keep it for the caller."""
+        carrier = getattr(response.sink, "keep_alive", None)
+        if carrier is not None:
+            carrier(request)
+            return
+        self._keepalives.append(request)
+        logger.info(
+            "%r: %r kept for take_keepalive_requests() (the response came from no botters client)",
+            self,
+            request,
+        )
+
     # ------------------------------------------------------------------ initial data
 
     async def initialize(self, *responses: ResponseLike) -> None:
@@ -350,7 +378,9 @@ async def _resolve(response: Any) -> RestResponse:
             data = response.json()
             if inspect.isawaitable(data):
                 data = await data
-            return RestResponse(str(response.url), data)
+            # Both botters clients mark their responses with themselves.
+            sink = getattr(response, "keepalive_sink", None)
+            return RestResponse(str(response.url), data, sink)
         if inspect.isawaitable(response):
             response = await response
             continue
