@@ -182,6 +182,9 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
                 await self._session.close()
             if self._resolver is not None:
                 await self._resolver.close()
+            # asyncio closes a transport's socket one loop iteration after
+            # transport.close(): let that happen before we say all is closed.
+            await asyncio.sleep(0)
 
     @property
     def session(self) -> aiohttp.ClientSession:
