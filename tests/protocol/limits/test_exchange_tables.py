@@ -45,7 +45,17 @@ WITH_LIMITS = [
 
 
 def test_the_priority_exchanges_have_tables() -> None:
-    for name in ("binance", "bybit", "okx", "bitflyer", "gmocoin", "bitbank"):
+    for name in (
+        "binance",
+        "bybit",
+        "okx",
+        "bitflyer",
+        "gmocoin",
+        "bitbank",
+        "kucoin",
+        "bitget",
+        "phemex",
+    ):
         assert name in WITH_LIMITS
 
 
@@ -146,6 +156,32 @@ SAMPLES: dict[str, list[Request]] = {
         Request.build(
             "POST", "https://www.bitmex.com/api/v1/order", headers={"api-key": "k"}, data={"a": 1}
         ),
+    ],
+    "kucoin": [
+        Request.build("GET", "https://api.kucoin.com/api/v1/market/orderbook/level1?symbol=X"),
+        Request.build("POST", "https://api.kucoin.com/api/v1/hf/orders", data={"symbol": "X"}),
+        Request.build("DELETE", "https://api.kucoin.com/api/v1/hf/orders/abc123?symbol=X"),
+        Request.build("POST", "https://api.kucoin.com/api/v1/orders", data={"symbol": "X"}),
+        Request.build("DELETE", "https://api.kucoin.com/api/v1/orders/abc123"),
+        Request.build("POST", "https://api-futures.kucoin.com/api/v1/orders", data={"a": 1}),
+        Request.build("DELETE", "https://api-futures.kucoin.com/api/v1/orders/abc123"),
+        Request.build("GET", "https://api.kucoin.com/api/v1/accounts"),
+    ],
+    "bitget": [
+        Request.build("POST", "https://api.bitget.com/api/v2/spot/trade/place-order", data={}),
+        Request.build("GET", "https://api.bitget.com/api/v2/spot/market/tickers?symbol=X"),
+        Request.build("POST", "https://api.bitget.com/api/v2/mix/order/place-order", data={}),
+        Request.build("POST", "https://api.bitget.com/api/v2/mix/order/cancel-order", data={}),
+        Request.build("GET", "https://api.bitget.com/api/v2/mix/position/all-position"),
+        Request.build("GET", "https://api.bitget.com/api/v2/public/time"),
+    ],
+    "phemex": [
+        Request.build("POST", "https://api.phemex.com/orders", data={"symbol": "BTCUSD"}),
+        Request.build("DELETE", "https://api.phemex.com/orders/all?symbol=BTCUSD"),
+        Request.build("GET", "https://vapi.phemex.com/accounts/positions?currency=BTC"),
+        Request.build("DELETE", "https://api.phemex.com/spot/orders?symbol=sBTCUSDT"),
+        Request.build("GET", "https://api.phemex.com/md/orderbook?symbol=BTCUSD"),
+        Request.build("PUT", "https://api.phemex.com/g-orders/create?symbol=BTCUSDT"),
     ],
 }
 
