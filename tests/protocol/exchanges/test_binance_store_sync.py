@@ -242,7 +242,8 @@ class BookSync(RuleBasedStateMachine):
                 assert levels == []
                 if state is BookState.RESYNCING:
                     request = self.requests.get(symbol)
-                    assert request is not None and request.pending, symbol
+                    assert request is not None, symbol
+                    assert request.pending, symbol
                 else:
                     assert symbol not in self.touched
 
