@@ -279,6 +279,36 @@ def test_errors_unknown_events_and_garbage_are_logged_not_raised(
     assert store.trade.find() == [{"e": "trade", "s": "X"}]
 
 
+def test_partial_depth_streams_are_not_applied_as_diffs(caplog: pytest.LogCaptureFixture) -> None:
+    # Futures partial depth (btcusdt@depth5@100ms) pushes depthUpdate events that are
+    # top-5 books, not diffs.
+    store = BinanceUSDSMDataStore()
+    store.initialize_nowait((f"{FAPI}/fapi/v1/depth?symbol=BTCUSDT", snapshot(100)))
+    partial = depth(101, 102, pu=100, b=[("1", "1")], s="BTCUSDT")
+    with caplog.at_level(logging.WARNING, logger="botters.store"):
+        for _ in range(2):
+            store.onmessage({"stream": "btcusdt@depth5@100ms", "data": partial})
+        store.onmessage({"stream": "btcusdt@depth20", "data": partial})
+    assert store.orderbook.find() == []
+    assert caplog.text.count("partial book depth") == 2
+    store.onmessage({"stream": "btcusdt@depth@100ms", "data": partial})
+    assert book(store, "BTCUSDT")["b"] == [("1", "1")]
+
+
+def test_listenkey_expired_is_a_warning_without_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
+    store = BinanceUSDSMDataStore()
+    with caplog.at_level(logging.WARNING, logger="botters.store"):
+        store.onmessage(
+            {"stream": key, "data": {"e": "listenKeyExpired", "E": 1, "listenKey": key}}
+        )
+    assert "pqia... expired" in caplog.text
+    assert "/fapi/v1/listenKey" in caplog.text
+    assert key not in caplog.text
+
+
 def test_user_data_stream_stream_name_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     key = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
     store = BinanceSpotDataStore()

@@ -23,7 +23,14 @@ Routing (as pybotters):
 * the event name is ``data["e"]``; a list (``!ticker@arr``,
   ``!markPrice@arr``) is routed element by element; a combined-stream name
   ending in ``bookTicker`` routes to ``bookticker`` (spot's bookTicker event
-  has no ``e``).
+  has no ``e``);
+* ``depthUpdate`` events of a combined stream named ``<symbol>@depth5``,
+  ``@depth10`` or ``@depth20`` (futures partial book depth: top-N books, not
+  diffs) are ignored with one warning per stream; pybotters applies them as
+  diffs, which keeps levels that left the top N. (Without a stream name, on a
+  raw ``/ws/`` connection, they cannot be told apart: subscribe the book
+  through ``<symbol>@depth`` or ``@depth@100ms``.)
+* ``listenKeyExpired`` is logged as a warning (the key shortened).
 
 Stores, their keys and the events that feed them are pybotters' (see each
 class). Events no store takes are logged once per event name and ignored.
@@ -36,6 +43,7 @@ keep-alive as a :class:`~botters.protocol.store.KeepAlive` request.
 from __future__ import annotations
 
 import logging
+import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Final
@@ -540,7 +548,6 @@ _QUIET_EVENTS: Final = frozenset(
     {
         # Known events without a store (pybotters has none either): logged once at INFO.
         "balanceUpdate",
-        "listenKeyExpired",
         "eventStreamTerminated",
         "externalLockUpdate",
         "serverShutdown",
@@ -558,6 +565,10 @@ _QUIET_EVENTS: Final = frozenset(
         "assetIndexUpdate",
     }
 )
+
+
+_PARTIAL_DEPTH: Final = re.compile(r"@depth(?:5|10|20)(?:@|$)")
+"""A combined-stream name of a partial book depth stream (``btcusdt@depth20@100ms``)."""
 
 
 def _mask(key: str) -> str:
@@ -643,10 +654,17 @@ class _BinanceDataStore(DataStoreCollection):
             return
         event = data.get("e")
         route = self._routes.get(event) if type(event) is str else None
-        if route is None and type(stream) is str and stream.endswith("bookTicker"):
-            route = self._routes["bookTicker"]
+        if type(stream) is str:
+            if route is None and stream.endswith("bookTicker"):
+                route = self._routes["bookTicker"]
+            elif event == "depthUpdate" and _PARTIAL_DEPTH.search(stream):
+                self._onpartial_depth(stream)
+                return
         if route is not None:
             route(data, ws)
+            return
+        if event == "listenKeyExpired":
+            self._onlistenkey_expired(data)
             return
         # (Never the stream name: a user data stream is named by its listenKey.)
         name = event if type(event) is str else "without e"
@@ -657,8 +675,32 @@ class _BinanceDataStore(DataStoreCollection):
                 "%s: no store for Binance event %s; such messages are ignored: %s",
                 type(self).__name__,
                 name,
-                _short.repr(data) if event != "listenKeyExpired" else "(listenKey not shown)",
+                _short.repr(data),
             )
+
+    def _onpartial_depth(self, stream: str) -> None:
+        # Futures partial book depth (<symbol>@depth5/10/20) comes as depthUpdate
+        # events, but each is a top-N book, not a diff: applying them as diffs
+        # (what pybotters does) keeps levels that left the top N for ever.
+        if self._unknown.first(f"partial depth {stream}"):
+            logger.warning(
+                "%s: %s is a partial book depth stream (top-N books, not diffs); the "
+                "orderbook store takes <symbol>@depth / @depth@100ms only, so its "
+                "messages are ignored",
+                type(self).__name__,
+                stream,
+            )
+
+    def _onlistenkey_expired(self, data: Item) -> None:
+        key = data.get("listenKey")
+        shown = _mask(key) if type(key) is str else "?"
+        logger.warning(
+            "%s: listenKey %s expired: its user data stream has ended; create a new one "
+            "(POST %s) and give the response to initialize",
+            type(self).__name__,
+            shown,
+            self._LISTEN_KEY,
+        )
 
     # ------------------------------------------------------------------ initialize
 
@@ -819,6 +861,9 @@ class BinanceSpotDataStore(_BinanceDataStore):
       (pybotters raises from ``onmessage`` for some); lists (``!ticker@arr``)
       update each element (pybotters raises for ticker lists);
     * ``EXPIRED_IN_MATCH`` removes an order as the other final statuses do;
+    * WebSocket API user data pushes (``{"subscriptionId", "event"}``) are
+      unwrapped, and partial depth streams are kept out of the book (see the
+      module docstring);
     * a REST row missing fields is stored without them (pybotters raises);
       one without its key fields is skipped;
     * the listenKey keep-alive is a :class:`~botters.protocol.store.KeepAlive`
