@@ -459,16 +459,33 @@ def _snapshot_levels(symbol: str, data: Mapping[str, Any]) -> list[Item]:
 
 
 def _diff_changes(symbol: str, data: Mapping[str, Any], asks: _Side, bids: _Side) -> list[_Change]:
-    """The diff's changes in pybotters' order: asks then bids, each in message order."""
+    """The diff's changes in pybotters' order: asks then bids, each in message order.
+
+    (The hot path: :func:`_level` is inlined.)
+    """
     changes: list[_Change] = []
-    for side_name, side, sign in (("a", asks, -1.0), ("b", bids, 1.0)):
-        for level in _entries(data, side_name):
-            price, qty, fprice, fqty = _level(level)
-            if fqty:
-                item: Item = {"s": symbol, "S": side_name, "p": price, "q": qty}
-                changes.append((side, (symbol, side_name, price), sign * fprice, item, False))
-            else:
-                # pybotters deletes with the level's key as the change's source.
-                key_item: Item = {"s": symbol, "S": side_name, "p": price}
-                changes.append((side, (symbol, side_name, price), sign * fprice, key_item, True))
+    append = changes.append
+    level: Any = None
+    try:
+        for side_name, side, sign in (("a", asks, -1.0), ("b", bids, 1.0)):
+            for level in _entries(data, side_name):
+                if type(level) is not list and type(level) is not tuple:
+                    raise TypeError
+                price = level[0]
+                qty = level[1]
+                if type(price) is bool or type(qty) is bool:
+                    raise TypeError
+                fprice = float(price)
+                fqty = float(qty)
+                if not (-_INF < fprice < _INF and 0.0 <= fqty < _INF):
+                    raise ValueError
+                if fqty:
+                    item: Item = {"s": symbol, "S": side_name, "p": price, "q": qty}
+                    append((side, (symbol, side_name, price), sign * fprice, item, False))
+                else:
+                    # pybotters deletes with the level's key as the change's source.
+                    key_item: Item = {"s": symbol, "S": side_name, "p": price}
+                    append((side, (symbol, side_name, price), sign * fprice, key_item, True))
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+        raise _MalformedError(f"bad level {_short.repr(level)}") from None
     return changes
