@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ._sign import sign_request
     from .protocol import (
         Apis,
+        BinanceCOINMDataStore,
+        BinanceSpotDataStore,
+        BinanceUSDSMDataStore,
         BottersError,
         BybitDataStore,
         ConfigError,
@@ -58,6 +61,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Apis",
     "Auth",
+    "BinanceCOINMDataStore",
+    "BinanceSpotDataStore",
+    "BinanceUSDSMDataStore",
     "BottersError",
     "BybitDataStore",
     "Client",
@@ -104,6 +110,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
             "Apis",
+            "BinanceCOINMDataStore",
+            "BinanceSpotDataStore",
+            "BinanceUSDSMDataStore",
             "BottersError",
             "BybitDataStore",
             "ConfigError",

@@ -64,6 +64,11 @@ if TYPE_CHECKING:
         sign_outgoing,
         ws_route_for,
     )
+    from .exchanges.binance._store import (
+        BinanceCOINMDataStore,
+        BinanceSpotDataStore,
+        BinanceUSDSMDataStore,
+    )
     from .exchanges.bitflyer._store import bitFlyerDataStore
     from .exchanges.bybit._store import BybitDataStore
     from .exchanges.okx._store import OKXDataStore
@@ -126,6 +131,9 @@ _EXPORTS: dict[str, str] = {
     "resolve_ws": "botters.protocol._ws",
     "sign_outgoing": "botters.protocol._ws",
     "ws_route_for": "botters.protocol._ws",
+    "BinanceCOINMDataStore": "botters.protocol.exchanges.binance._store",
+    "BinanceSpotDataStore": "botters.protocol.exchanges.binance._store",
+    "BinanceUSDSMDataStore": "botters.protocol.exchanges.binance._store",
     "bitFlyerDataStore": "botters.protocol.exchanges.bitflyer._store",
     "BybitDataStore": "botters.protocol.exchanges.bybit._store",
     "OKXDataStore": "botters.protocol.exchanges.okx._store",
@@ -155,6 +163,9 @@ __all__ = [
     "PASSPHRASE_REQUIRED",
     "Apis",
     "AppPing",
+    "BinanceCOINMDataStore",
+    "BinanceSpotDataStore",
+    "BinanceUSDSMDataStore",
     "BodyFormat",
     "BookState",
     "BookStatus",
