@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl as _ssl
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import aiohttp
 import yarl
@@ -70,6 +71,18 @@ if TYPE_CHECKING:
     from botters.transports._dispatch import HandlerSpec
 
     from ._ws import WebSocketApp
+
+
+# Before CPython 3.12.8 (and in 3.13.0) a TLS transport closed while its
+# shutdown is still in flight (a request cancelled mid-response) can outlive
+# the event loop and leak its socket (python/cpython#118960). aiohttp then
+# aborts such transports itself, at the latest when the session closes; on
+# fixed versions it warns if asked to, so ask only where it is needed.
+_SSL_CLOSE_LEAKS: Final = sys.version_info < (3, 12, 8) or (3, 13, 0) <= sys.version_info < (
+    3,
+    13,
+    1,
+)
 
 __all__ = ["Client", "FetchResult", "NotJSONContent", "RequestContext"]
 
@@ -143,7 +156,9 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
             if resolve is not None:
                 self._resolver = PinnedResolver(resolve)
             session_kwargs["connector"] = aiohttp.TCPConnector(
-                resolver=cast(Any, self._resolver), ssl=True if ssl is None else ssl
+                resolver=cast(Any, self._resolver),
+                ssl=True if ssl is None else ssl,
+                enable_cleanup_closed=_SSL_CLOSE_LEAKS,
             )
         self._session = aiohttp.ClientSession(headers=headers, **session_kwargs)
         self._owns_session = True
