@@ -1,8 +1,8 @@
-"""An embedded exchange for tests, demos and bots' own test suites: bitFlyer, Bybit, OKX.
+"""An embedded exchange for tests, demos and bots' own test suites: bitFlyer, Bybit, OKX, Binance.
 
 :class:`Simulator` serves one exchange's REST paths and WebSocket API on
 127.0.0.1 from a deterministic moving market: bitFlyer's JSON-RPC Realtime API
-(the default), Bybit v5 or OKX v5 (``Simulator(exchange="bybit")``). It checks
+(the default), Bybit v5, OKX v5 or Binance Spot (``Simulator(exchange="bybit")``). It checks
 signatures the way each exchange documents them, keeps an account (orders,
 fills, positions, collateral), and can misbehave on demand (:class:`Fault`,
 :class:`RestFault`), book sequence gaps and bad checksums included. It needs
@@ -40,6 +40,7 @@ signs the requests.
 
 from __future__ import annotations
 
+from ._binance import UserStreamRequest
 from ._connection import GARBAGE_FRAME, SimConnection
 from ._exchanges import (
     DEFAULT_MARKETS_BY_EXCHANGE,
@@ -67,5 +68,6 @@ __all__ = [
     "SimConnection",
     "SimStats",
     "Simulator",
+    "UserStreamRequest",
     "make_tls_contexts",
 ]

@@ -30,19 +30,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
 from ._connection import SimConnection
 from ._engine import TickResult
-from ._faults import Fault
+from ._faults import Fault, RestFault
 from ._market import MarketSpec
 
 if TYPE_CHECKING:
     from ._server import Simulator
 
-__all__ = ["Dialect", "RestError", "Route", "Secret", "dumps", "plain"]
+__all__ = ["REST_FAULT", "Dialect", "RestError", "Route", "Secret", "dumps", "plain"]
+
+REST_FAULT: Final = "botters.simulator.rest_fault"
+"""The request key under which an endpoint finds the :class:`RestFault` it answers (or ``None``)."""
 
 
 def dumps(obj: Any) -> str:
@@ -96,6 +99,8 @@ class Dialect(ABC):
     """The production host names a client pins to the simulator."""
     ws_paths: ClassVar[tuple[str, ...]]
     """The WebSocket paths served; the first is :attr:`Simulator.ws_url`'s."""
+    ws_patterns: ClassVar[tuple[str, ...]] = ()
+    """More WebSocket routes, as aiohttp path patterns (Binance's ``/ws/{streams}``)."""
     markets: ClassVar[Mapping[str, MarketSpec]]
     """The products that ``products=`` may name by code."""
     default_products: ClassVar[tuple[str, ...]]
@@ -150,6 +155,15 @@ class Dialect(ABC):
                 + (" (okx_checksum=False)" if self.name == "okx" else "")
             )
 
+    def check_rest_fault(self, fault: RestFault) -> None:
+        """Refuse a REST fault this exchange cannot have.
+
+        Raises:
+            ValueError: ``book_age`` on an exchange without sequenced book snapshots.
+        """
+        if fault.book_age is not None:
+            raise ValueError(f"book_age: the {self.name} simulator has no sequenced REST snapshot")
+
     def now_ms(self) -> int:
         """The market clock in milliseconds (what messages are stamped with)."""
         return round(self.sim._now() * 1000)
@@ -187,6 +201,14 @@ class Dialect(ABC):
         return self.error_response(RestError(status, -status, "simulated failure"))
 
     # ------------------------------------------------------------- WebSocket
+
+    def serves_ws(self, path: str) -> bool:
+        """Whether a WebSocket is served at ``path`` (one of :attr:`ws_paths` by default)."""
+        return path in self.ws_paths
+
+    def on_open(self, conn: SimConnection, request: web.Request) -> None:
+        """A connection was accepted (Binance subscribes the streams its URL names)."""
+        return
 
     @abstractmethod
     def on_text(self, conn: SimConnection, text: str) -> None:
@@ -230,6 +252,20 @@ class Dialect(ABC):
             [(self.price_text(spec, p), self.size_text(spec, s)) for p, s in bids],
             [(self.price_text(spec, p), self.size_text(spec, s)) for p, s in asks],
         )
+
+    # ------------------------------------------ listenKeys (Binance), for the tests
+
+    def user_stream_requests(self) -> tuple[Any, ...]:
+        """Every listenKey request so far (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
+
+    def active_listen_keys(self) -> tuple[str, ...]:
+        """The listenKeys alive now (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
+
+    def expire_listen_key(self, key: str) -> None:
+        """End ``key`` as if it timed out (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
 
     # ------------------------------------------------- account, for the tests
 

@@ -51,9 +51,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("botters.simulator needs aiohttp: pip install 'botters[aiohttp]'") from exc
 
 from ._account import Account
+from ._binance import UserStreamRequest
 from ._bitflyer import DEMO_APIS, HOSTS
 from ._connection import SimConnection
-from ._dialect import Dialect, RestError, Route
+from ._dialect import REST_FAULT, Dialect, RestError, Route
 from ._engine import Engine
 from ._exchanges import DIALECTS, EXCHANGES
 from ._faults import Fault, RestFault
@@ -150,6 +151,14 @@ class Simulator:
       (``books``, ``books5``, ``trades``, ``tickers``) and ``/ws/v5/private``
       (``orders``, ``positions``, ``account``, ``balance_and_position``),
       signed REST under ``/api/v5/``.
+    * ``"binance"``: Binance Spot (see ``_binance.py``): market streams at
+      ``/ws/<stream>``, ``/stream?streams=...`` and ``/ws`` (``SUBSCRIBE``;
+      ``<symbol>@depth@100ms``, ``@depth``, ``@depth5``, ``@trade``,
+      ``@aggTrade``, ``@bookTicker``), ``GET /api/v3/depth`` whose
+      ``lastUpdateId`` syncs with the diffs as Binance documents, the
+      listenKey user data stream at ``/ws/<listenKey>`` (``executionReport``,
+      ``outboundAccountPosition``; see :meth:`user_stream_requests`) and
+      signed REST under ``/api/v3/``.
 
     **Addressing it so that requests are signed.** The exchanges' signatures
     cover timestamps, methods, paths, queries and bodies: never the scheme,
@@ -158,7 +167,8 @@ class Simulator:
     that the *client* believes it talks to the production hosts (bitFlyer's
     ``https://api.bitflyer.com`` and ``wss://ws.lightstream.bitflyer.com``,
     Bybit's ``api.bybit.com`` and ``stream.bybit.com``, OKX's ``www.okx.com``
-    and ``ws.okx.com``), since botters signs only those exact hosts. So:
+    and ``ws.okx.com``, Binance's ``api.binance.com`` and
+    ``stream.binance.com``), since botters signs only those exact hosts. So:
     serve TLS with a certificate naming them (``ssl=``), keep the production
     URLs in the client, pin the host names to :attr:`address`
     (:attr:`resolve`, for ``botters.Client(resolve=...)``; the pinned port
@@ -189,7 +199,7 @@ class Simulator:
         products: Product codes of the exchange's default markets
             (:data:`DEFAULT_MARKETS_BY_EXCHANGE`) or :class:`MarketSpec`;
             ``None`` for the exchange's default (``FX_BTC_JPY``,
-            ``BTCUSDT``, ``BTC-USDT-SWAP``).
+            ``BTCUSDT``, ``BTC-USDT-SWAP``, Binance ``BTCUSDT``).
         tick_interval: Seconds between market ticks; ``None`` for none (tick
             with :meth:`advance`).
         host: The address to listen on.
@@ -197,13 +207,16 @@ class Simulator:
         ssl: A server-side :class:`ssl.SSLContext` to serve https/wss.
         apis: The credentials accepted, in the ``apis=`` shape
             (``{"bitflyer": [key, secret]}``, ``{"bybit": [key, secret]}``,
-            ``{"okx": [key, secret, passphrase]}``); the exchange's
+            ``{"okx": [key, secret, passphrase]}``, ``{"binance": [key, secret]}``);
+            the exchange's
             :data:`DEMO_APIS_BY_EXCHANGE` entry if ``None``.
         timestamp_window: Seconds a signed timestamp may be off the clock;
             ``None`` for the exchange's own rule (bitFlyer 60 s, OKX 30 s,
-            Bybit ``X-BAPI-RECV-WINDOW`` behind and 1 s ahead).
+            Bybit ``X-BAPI-RECV-WINDOW`` behind and 1 s ahead, Binance
+            ``recvWindow`` behind and 1 s ahead).
         collateral: The account's starting collateral in the account
-            currency (JPY on bitFlyer, USDT on Bybit and OKX).
+            currency (JPY on bitFlyer, USDT on Bybit, OKX and Binance; Binance
+            also starts with 1 of every base asset).
         start_time: The market clock at tick 0 (Unix seconds; wall clock if
             ``None``). Market times are ``start_time + ticks * tick_interval``
             (1 s per tick when ``tick_interval`` is ``None``), so messages are
@@ -362,7 +375,7 @@ class Simulator:
         Raises:
             ValueError: the exchange serves no WebSocket at ``path`` (see :attr:`ws_paths`).
         """
-        if path not in self._dialect.ws_paths:
+        if not self._dialect.serves_ws(path):
             raise ValueError(
                 f"{self.exchange} serves no WebSocket at {path!r}: "
                 f"one of {', '.join(self._dialect.ws_paths)}"
@@ -420,7 +433,7 @@ class Simulator:
         self._loop_thread = threading.get_ident()
         self._stopping = asyncio.Event()
         app = web.Application()
-        for path in self._dialect.ws_paths:
+        for path in (*self._dialect.ws_paths, *self._dialect.ws_patterns):
             app.router.add_get(path, self._ws_handler)
         for route in self._dialect.routes():
             if route.method == "GET":  # HEAD too, as aiohttp's add_get does
@@ -871,6 +884,44 @@ class Simulator:
         """
         return self._call(self._dialect.balance)
 
+    def user_stream_requests(self) -> tuple[UserStreamRequest, ...]:
+        """Every listenKey request received (Binance), oldest first.
+
+        ``POST``, ``PUT`` (keep-alive) and ``DELETE`` of ``/api/v3/userDataStream``,
+        refused ones included, each with the key, the wall clock (``clock=``)
+        it arrived at and whether it was accepted. To wait for the n-th
+        keep-alive::
+
+            await sim.wait_until(
+                lambda s: sum(r.method == "PUT" for r in s.user_stream_requests()) >= n
+            )
+
+        Raises:
+            RuntimeError: the exchange has no listenKeys.
+        """
+        return self._call(self._dialect.user_stream_requests)
+
+    def active_listen_keys(self) -> tuple[str, ...]:
+        """The listenKeys alive now (Binance; at most one: POST returns the live key).
+
+        Raises:
+            RuntimeError: the exchange has no listenKeys.
+        """
+        return self._call(self._dialect.active_listen_keys)
+
+    def expire_listen_key(self, listen_key: str) -> None:
+        """End ``listen_key`` now as if its 60 minutes had passed without a keep-alive.
+
+        Its user data connections get ``{"e": "listenKeyExpired", ...}`` and
+        nothing more; a keep-alive of it is refused with ``-1125``; ``POST``
+        creates a new key.
+
+        Raises:
+            KeyError: the simulator never created ``listen_key``.
+            RuntimeError: the exchange has no listenKeys.
+        """
+        self._call(self._dialect.expire_listen_key, listen_key)
+
     def _now(self) -> float:
         """The market clock."""
         return self._start_time + self._ticks * self._tick_seconds
@@ -908,6 +959,7 @@ class Simulator:
         """Arm ``fault`` for the next ``count`` REST requests (to ``path`` only, if given)."""
         if count < 1:
             raise ValueError("count must be >= 1")
+        self._dialect.check_rest_fault(fault)
 
         def arm() -> None:
             self._armed_rest.extend([(fault, path)] * count)
@@ -1024,6 +1076,7 @@ class Simulator:
         conn._writer = writer
         if fault is not None:
             conn._apply(fault)
+        self._dialect.on_open(conn, request)
         self._changed()
         try:
             await self._read_loop(conn, ws, writer)
@@ -1114,6 +1167,7 @@ class Simulator:
                 "fault: answering %s %s with HTTP %d", request.method, request.path, fault.status
             )
             return self._dialect.fault_response(fault.status)
+        request[REST_FAULT] = fault
         try:
             if route.private:
                 self._dialect.authenticate(request, body)
