@@ -73,7 +73,7 @@ from ._account import Fill, Order, OrderError, OrderRequest
 from ._binance_auth import check_api_key, check_signed, mandatory, parse_params
 from ._books import BookView
 from ._connection import SimConnection
-from ._dialect import REST_FAULT, Dialect, RestError, Route, dumps
+from ._dialect import Dialect, RestError, Route, dumps
 from ._engine import TickResult
 from ._faults import RestFault
 from ._market import Market, MarketSpec
@@ -229,13 +229,14 @@ class Binance(Dialect):
             symbol: _DepthBook(market, random.Random(f"{seed}:{symbol}:binance-depth"))
             for symbol, market in self.engine.markets.items()
         }
-        self._partials: dict[tuple[str, int], list[list[list[str]]]] = {}
+        self._last_top = {symbol: self._top(m) for symbol, m in self.engine.markets.items()}
         self._by_stream = {symbol.lower(): symbol for symbol in self.engine.markets}
         self._combined: set[int] = set()
         self._key_rng = random.Random(f"{seed}:binance-listen-keys")
         self._listen_keys: dict[str, _ListenKey] = {}
         self._user_requests: list[UserStreamRequest] = []
         self._account_update = 0.0
+        self._signed: tuple[web.Request, dict[str, str]] | None = None
         account = self.engine.account
         for market in self.engine.markets.values():
             account.balances.setdefault(market.spec.base, STARTING_BASE)
@@ -290,7 +291,7 @@ class Binance(Dialect):
             now=self.clock(),
             window=self.sim._window,
         )
-        request["botters.simulator.binance.params"] = params
+        self._signed = (request, params)  # for the endpoint, which runs next (see _params)
         return key
 
     def error_response(self, error: RestError) -> web.Response:
@@ -313,11 +314,11 @@ class Binance(Dialect):
     def _answer(self, data: Any) -> web.Response:
         return web.json_response(data, dumps=dumps)
 
-    @staticmethod
-    def _params(request: web.Request) -> dict[str, str]:
-        params = request.get("botters.simulator.binance.params")
-        if isinstance(params, dict):
-            return params
+    def _params(self, request: web.Request) -> dict[str, str]:
+        """The SIGNED request's parameters, or a public one's query."""
+        signed, self._signed = self._signed, None
+        if signed is not None and signed[0] is request:
+            return signed[1]
         out: dict[str, str] = {}
         for name, value in parse_params(request.rel_url.raw_query_string):
             if name in out:
@@ -343,8 +344,8 @@ class Binance(Dialect):
                 -1100, "Illegal characters found in parameter 'limit'; legal range is '1..'."
             )
         limit = min(int(limit_text), 5000)
-        fault = request.get(REST_FAULT)
-        age = fault.book_age if isinstance(fault, RestFault) and fault.book_age else 0
+        fault = self.rest_fault()
+        age = fault.book_age if fault is not None and fault.book_age else 0
         last_id, bids, asks = self._books[market.product_code].snapshot(age)
         spec = market.spec
         return self._answer(
@@ -840,7 +841,6 @@ class Binance(Dialect):
         name = symbol.lower()
         spec = market.spec
         book = self._books[symbol]
-        before = self._top(market)
         event = book.advance()
         now = self.now_ms()
         if event is not None:
@@ -894,7 +894,9 @@ class Binance(Dialect):
                     "M": True,
                 },
             )
-        if event is not None and self._top(market) != before:
+        top = self._top(market)
+        if top != self._last_top[symbol]:
+            self._last_top[symbol] = top
             self._send_stream(f"{name}@bookTicker", self.ticker(symbol))
 
     def _top(self, market: Market) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
@@ -42,10 +42,7 @@ from ._market import MarketSpec
 if TYPE_CHECKING:
     from ._server import Simulator
 
-__all__ = ["REST_FAULT", "Dialect", "RestError", "Route", "Secret", "dumps", "plain"]
-
-REST_FAULT: Final = "botters.simulator.rest_fault"
-"""The request key under which an endpoint finds the :class:`RestFault` it answers (or ``None``)."""
+__all__ = ["Dialect", "RestError", "Route", "Secret", "dumps", "plain"]
 
 
 def dumps(obj: Any) -> str:
@@ -163,6 +160,10 @@ class Dialect(ABC):
         """
         if fault.book_age is not None:
             raise ValueError(f"book_age: the {self.name} simulator has no sequenced REST snapshot")
+
+    def rest_fault(self) -> RestFault | None:
+        """The :class:`RestFault` the REST request being answered took, if any."""
+        return self.sim._rest_fault
 
     def now_ms(self) -> int:
         """The market clock in milliseconds (what messages are stamped with)."""

@@ -54,7 +54,7 @@ from ._account import Account
 from ._binance import UserStreamRequest
 from ._bitflyer import DEMO_APIS, HOSTS
 from ._connection import SimConnection
-from ._dialect import REST_FAULT, Dialect, RestError, Route
+from ._dialect import Dialect, RestError, Route
 from ._engine import Engine
 from ._exchanges import DIALECTS, EXCHANGES
 from ._faults import Fault, RestFault
@@ -309,6 +309,7 @@ class Simulator:
         self._connections: list[SimConnection] = []
         self._armed: deque[Fault] = deque()
         self._armed_rest: deque[tuple[RestFault, str | None]] = deque()
+        self._rest_fault: RestFault | None = None  # the one the request being answered took
         self._waiters: list[_Waiter] = []
         self._counts = dict.fromkeys(
             (
@@ -1167,7 +1168,9 @@ class Simulator:
                 "fault: answering %s %s with HTTP %d", request.method, request.path, fault.status
             )
             return self._dialect.fault_response(fault.status)
-        request[REST_FAULT] = fault
+        # Authentication and the endpoint run at once, without awaiting: what
+        # they leave for each other (the fault, parsed parameters) cannot mix.
+        self._rest_fault = fault
         try:
             if route.private:
                 self._dialect.authenticate(request, body)
@@ -1176,6 +1179,8 @@ class Simulator:
             self._counts["rest_rejected"] += 1
             logger.warning("rejected %s %s: %s", request.method, request.path, exc)
             return self._dialect.error_response(exc)
+        finally:
+            self._rest_fault = None
 
     def _take_rest_fault(self, path: str) -> RestFault | None:
         for i, (fault, only) in enumerate(self._armed_rest):
