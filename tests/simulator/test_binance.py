@@ -380,6 +380,48 @@ def test_requests_on_a_stream_connection() -> None:
     run(main, seed=1)
 
 
+def test_server_pings_and_drops_a_peer_that_never_pongs() -> None:
+    async def main(sim: Simulator, s: aiohttp.ClientSession) -> None:
+        async with (
+            s.ws_connect(sim.ws_url_for(f"/ws/{DEPTH}")) as answering,
+            s.ws_connect(sim.ws_url_for(f"/ws/{DEPTH}"), autoping=False) as mute,
+        ):
+            first, second = await sim.wait_for_connections(1), await sim.wait_for_connections(2)
+            # The mute client reads (so it sees the PINGs) but never answers them.
+            pings = 0
+
+            async def read_mute() -> None:
+                nonlocal pings
+                while True:
+                    msg = await mute.receive()
+                    if msg.type is aiohttp.WSMsgType.PING:
+                        pings += 1
+                    elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        return
+
+            async def read_answering() -> None:
+                while True:
+                    msg = await answering.receive()
+                    if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        return
+
+            readers = [asyncio.create_task(read_mute()), asyncio.create_task(read_answering())]
+            await sim.wait_until(lambda _: not second.open)
+            assert second.pings_sent == 3
+            assert second.pongs_received == 0
+            assert first.open
+            await sim.wait_until(lambda _: first.pongs_received >= second.pings_sent)
+            assert first.pings_sent >= 3
+            await readers[0]
+            assert pings == 3
+            await answering.close()
+            await readers[1]
+
+    run(main, ws_ping_interval=0.02)
+    with pytest.raises(ValueError, match="ws_ping_interval"):
+        Simulator(exchange="binance", ws_ping_interval=-1)
+
+
 def test_public_rest() -> None:
     async def main(sim: Simulator, s: aiohttp.ClientSession) -> None:
         async with s.get(f"{sim.rest_url}/api/v3/time") as r:
@@ -713,7 +755,13 @@ def test_botters_signs_and_streams_at_the_production_urls(
 
     async def main() -> None:
         async with (
-            Simulator(exchange="binance", seed=5, tick_interval=None, ssl=server_ctx) as sim,
+            Simulator(
+                exchange="binance",
+                seed=5,
+                tick_interval=None,
+                ssl=server_ctx,
+                ws_ping_interval=0.05,
+            ) as sim,
             botters.Client(
                 apis=DEMO_APIS_BY_EXCHANGE["binance"], resolve=sim.resolve, ssl=client_ctx
             ) as client,
@@ -765,6 +813,10 @@ def test_botters_signs_and_streams_at_the_production_urls(
             )
             assert r.response.status == 200
             assert {"lastUpdateId", "bids", "asks"} == set(r.data)
+            # botters answers the server's PINGs (Binance's keep-alive).
+            conn = sim.open_connections[0]
+            await sim.wait_until(lambda _: conn.pongs_received >= 2)
+            assert conn.open
             await app.close()
 
         wrong = {"binance": [DEMO_APIS_BY_EXCHANGE["binance"]["binance"][0], "wrong-secret"]}

@@ -14,8 +14,9 @@ Market streams (https://developers.binance.com/docs/binance-spot-api-docs/web-so
   answered ``{"result": null, "id": n}``, ``LIST_SUBSCRIPTIONS`` with the
   names, ``SET_PROPERTY ["combined", bool]`` and ``GET_PROPERTY
   ["combined"]`` as documented; a bad request gets ``{"code": 2 | 3, "msg":
-  ..., "id": n}``. WebSocket PING frames are answered with PONG frames (the
-  simulator sends no PINGs of its own).
+  ..., "id": n}``. The server sends a PING frame every 20 s and drops a
+  connection that sent no PONG for a minute (``Simulator(ws_ping_interval=)``
+  changes the interval); client PINGs are answered with PONGs.
 * Diffs are ``{"e": "depthUpdate", "E", "s", "U", "u", "b", "a"}`` with
   absolute quantities (``"0.00000000"`` removes a level), covering the whole
   book. Update ids count matching-engine changes: each window starts with a
@@ -221,6 +222,7 @@ class Binance(Dialect):
     currency = "USDT"
     unified = True
     window = 5.0
+    ping_interval = 20.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

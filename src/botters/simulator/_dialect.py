@@ -110,6 +110,8 @@ class Dialect(ABC):
     whole_units: ClassVar[bool] = False
     """Whether closed positions book whole currency units (bitFlyer's yen), not exact amounts."""
     window: ClassVar[float]
+    ping_interval: ClassVar[float | None] = None
+    """Seconds between the server's PING frames by default (``None``: it sends none)."""
     """Seconds a signed timestamp may be off by default."""
     checksums: bool = False
     """Whether book diffs carry a checksum that ``Fault(corrupt_checksum_after=...)`` can break."""

@@ -228,6 +228,10 @@ class Simulator:
         okx_checksum: Whether OKX ``books`` pushes carry the CRC32 checksum
             (``True``, so that clients' checksum code is exercised) or
             ``0``, as production OKX sends since June 2026.
+        ws_ping_interval: Seconds between the WebSocket PING frames the
+            server sends on every connection, dropping one that answered
+            none of three; ``None`` for the exchange's habit (Binance
+            every 20 s, a minute to answer; the others send none), ``0`` for none.
     """
 
     def __init__(
@@ -248,6 +252,7 @@ class Simulator:
         clock: Callable[[], float] = time.time,
         close_timeout: float = 1.0,
         okx_checksum: bool = True,
+        ws_ping_interval: float | None = None,
     ) -> None:
         if exchange not in DIALECTS:
             raise ValueError(f"unknown exchange {exchange!r}: one of {', '.join(EXCHANGES)}")
@@ -267,6 +272,8 @@ class Simulator:
             raise ValueError("products must name at least one product")
         if tick_interval is not None and tick_interval <= 0:
             raise ValueError("tick_interval must be > 0 or None")
+        if ws_ping_interval is not None and ws_ping_interval < 0:
+            raise ValueError("ws_ping_interval must be >= 0 or None")
         if snapshot_every is not None and snapshot_every < 1:
             raise ValueError("snapshot_every must be >= 1 or None")
         self.seed = seed
@@ -288,6 +295,9 @@ class Simulator:
         self._snapshot_every = snapshot_every
         self._clock = clock
         self._close_timeout = close_timeout
+        self._ws_ping_interval = (
+            dialect_type.ping_interval if ws_ping_interval is None else ws_ping_interval
+        )
         keys = dialect_type.parse_apis(dialect_type.demo_apis if apis is None else apis)
         key, secret = next(iter(keys.items()))
         accepted = (key, secret.secret, secret.passphrase)[: 3 if secret.passphrase else 2]
@@ -1078,11 +1088,16 @@ class Simulator:
         if fault is not None:
             conn._apply(fault)
         self._dialect.on_open(conn, request)
+        pinger = None
+        if self._ws_ping_interval:
+            pinger = asyncio.create_task(conn._ping_loop(self._ws_ping_interval))
         self._changed()
         try:
             await self._read_loop(conn, ws, writer)
         finally:
             conn._open = False
+            if pinger is not None:
+                pinger.cancel()
             if not writer.done():
                 writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -1112,7 +1127,9 @@ class Simulator:
                     conn._queue.append(("pong", msg.data))
                     conn._wake.set()
             elif kind is WSMsgType.PONG:
-                pass
+                conn._pongs_received += 1
+                conn._unanswered = 0
+                self._changed()
             elif kind is WSMsgType.CLOSE:
                 conn._peer_close = msg.data if isinstance(msg.data, int) else 1005
                 self._changed()
