@@ -674,6 +674,49 @@ def test_bad_orders(change: dict[str, Any], code: int) -> None:
     run(main)
 
 
+ORDER_KEYS = (
+    *("symbol", "side", "type", "timeInForce", "quantity", "price", "newClientOrderId"),
+    *("orderId", "origClientOrderId", "newOrderRespType", "quoteOrderQty"),
+)
+ORDER_VALUES = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["BTCUSDT", "BUY", "SELL", "LIMIT", "MARKET", "GTC", "IOC", "0.01", "65000.00", "1e3"]
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(ORDER_KEYS),
+        ORDER_VALUES,
+    ),
+    method=st.sampled_from(["POST", "DELETE", "GET"]),
+    in_body=st.booleans(),
+)
+def test_any_signed_order_request_gets_a_binance_answer(
+    params: dict[str, str], method: str, in_body: bool
+) -> None:
+    async def main(sim: Simulator, s: aiohttp.ClientSession) -> None:
+        if in_body and method != "GET":
+            body = urlencode({"timestamp": int(time.time() * 1000), **params})
+            digest = hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+            status, answer = await call(
+                s, sim, method, "/api/v3/order", query=f"signature={digest}", body=body
+            )
+        else:
+            status, answer = await call(s, sim, method, "/api/v3/order", params)
+        assert status in (200, 400), (status, answer)
+        if status == 400:
+            assert set(answer) == {"code", "msg"}
+            assert answer["code"] not in (-1022, -1021, -2014, -2015)  # signed right
+        else:
+            assert answer["symbol"] == SYMBOL
+
+    run(main)
+
+
 # ------------------------------------------------------------------ listenKeys
 
 
