@@ -66,7 +66,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from aiohttp import web
 
@@ -103,7 +103,6 @@ LISTEN_KEY_LIFETIME: Final = 3600.0
 """Seconds a listenKey lives after its last keep-alive (60 minutes)."""
 STARTING_BASE: Final = Decimal(1)
 """Every traded base asset starts with this balance (so that a SELL can be tried at once)."""
-_USER_STREAM_PATH: Final = "/api/v3/userDataStream"
 _HISTORY: Final = 1000
 """Book events kept per symbol for ``RestFault(book_age=...)``."""
 _PARTIAL_DEPTHS: Final = (5, 10, 20)
@@ -162,8 +161,10 @@ class _DepthBook:
         """The engine's update id now: the last event's ``u`` plus the window's hidden updates."""
         return self.last + self.pending
 
-    def advance(self) -> tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]] | None:
-        """Close the window: ``(U, u, bids, asks)`` of the event, or ``None`` if nothing shows."""
+    def advance(
+        self,
+    ) -> tuple[int, int, int, list[tuple[int, int]], list[tuple[int, int]]] | None:
+        """Close the window: ``(U, u, previous u, bids, asks)``, or ``None`` if nothing shows."""
         old_bids, old_asks = self.view.bids, self.view.asks
         diff = self.view.advance()
         if diff is None:
@@ -171,12 +172,13 @@ class _DepthBook:
             return None
         changes = [(True, p, old_bids.get(p, 0)) for p, _ in diff.bids]
         changes += [(False, p, old_asks.get(p, 0)) for p, _ in diff.asks]
-        first = self.last + 1
-        last = self.last + self.pending + len(changes)
+        previous = self.last
+        first = previous + 1
+        last = previous + self.pending + len(changes)
         self.history.append(_Event(first, last, self.pending, changes))
         self.last = last
         self.pending = self.rng.randint(1, 5)
-        return first, last, diff.bids, diff.asks
+        return first, last, previous, diff.bids, diff.asks
 
     def snapshot(self, age: int) -> tuple[int, list[tuple[int, int]], list[tuple[int, int]]]:
         """``(lastUpdateId, bids, asks)`` as the book was ``age`` events ago (all levels)."""
@@ -223,6 +225,13 @@ class Binance(Dialect):
     unified = True
     window = 5.0
     ping_interval = 20.0
+    user_stream_path: ClassVar[str] = "/api/v3/userDataStream"
+    diff_streams: ClassVar[tuple[str, ...]] = ("depth", "depth@100ms", "depth@1000ms")
+    """The diff stream names after ``<symbol>@`` (every one publishes every event)."""
+    other_streams: ClassVar[tuple[str, ...]] = ("trade", "aggTrade", "bookTicker")
+    partial_depths: ClassVar[tuple[int, ...]] = _PARTIAL_DEPTHS
+    max_depth_limit: ClassVar[int] = 5000
+    default_depth_limit: ClassVar[str] = "100"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -266,9 +275,9 @@ class Binance(Dialect):
             Route("GET", "/api/v3/ping", self._ping, private=False),
             Route("GET", "/api/v3/exchangeInfo", self._exchange_info, private=False),
             Route("GET", "/api/v3/ticker/bookTicker", self._book_ticker, private=False),
-            Route("POST", _USER_STREAM_PATH, self._user_stream),
-            Route("PUT", _USER_STREAM_PATH, self._user_stream),
-            Route("DELETE", _USER_STREAM_PATH, self._user_stream),
+            Route("POST", self.user_stream_path, self._user_stream),
+            Route("PUT", self.user_stream_path, self._user_stream),
+            Route("DELETE", self.user_stream_path, self._user_stream),
             Route("POST", "/api/v3/order", self._new_order),
             Route("DELETE", "/api/v3/order", self._cancel_order),
             Route("GET", "/api/v3/order", self._query_order),
@@ -279,7 +288,7 @@ class Binance(Dialect):
     def authenticate(self, request: web.Request, body: bytes) -> str:
         """``X-MBX-APIKEY`` (USER_STREAM), or the key and signature (SIGNED)."""
         self._expire_keys()
-        if request.path == _USER_STREAM_PATH:
+        if request.path == self.user_stream_path:
             return check_api_key(request.headers, self.keys)
         try:
             text = body.decode()
@@ -340,12 +349,12 @@ class Binance(Dialect):
     def _depth(self, request: web.Request, body: bytes) -> web.Response:
         params = self._params(request)
         market = self._market(params)
-        limit_text = params.get("limit", "100")
+        limit_text = params.get("limit", self.default_depth_limit)
         if not limit_text.isdigit() or int(limit_text) < 1:
             raise _bad(
                 -1100, "Illegal characters found in parameter 'limit'; legal range is '1..'."
             )
-        limit = min(int(limit_text), 5000)
+        limit = min(int(limit_text), self.max_depth_limit)
         fault = self.rest_fault()
         age = fault.book_age if fault is not None and fault.book_age else 0
         last_id, bids, asks = self._books[market.product_code].snapshot(age)
@@ -353,10 +362,15 @@ class Binance(Dialect):
         return self._answer(
             {
                 "lastUpdateId": last_id,
+                **self._snapshot_stamps(),
                 "bids": self._levels(spec, bids[:limit]),
                 "asks": self._levels(spec, asks[:limit]),
             }
         )
+
+    def _snapshot_stamps(self) -> dict[str, int]:
+        """Fields of a depth snapshot besides the ids and levels (none on spot)."""
+        return {}
 
     def _time(self, request: web.Request, body: bytes) -> web.Response:
         return self._answer({"serverTime": round(self.clock() * 1000)})
@@ -570,11 +584,7 @@ class Binance(Dialect):
         existing = account.find(client_id=client_id)
         if existing is not None and existing.state == "ACTIVE":
             raise _bad(-2010, "Duplicate order sent.")
-        cost_price = price if order_type == "LIMIT" else spec.price(market.best_ask)
-        if side == "BUY" and self._free(spec.quote) < qty * cost_price:
-            raise _bad(-2010, "Account has insufficient balance for requested action.")
-        if side == "SELL" and self._free(spec.base) < qty:
-            raise _bad(-2010, "Account has insufficient balance for requested action.")
+        self._check_funds(market, side, order_type, qty, price)
         now = self.sim._now()
         order = account.place(
             OrderRequest(
@@ -593,6 +603,7 @@ class Binance(Dialect):
         self.sim._counts["orders"] += 1
         logger.debug("order %s accepted", order.order_id)
         self._report(order, "NEW", None)
+        accepted = self._order_row(order)
         fill = self.engine.match(order, now=now)
         fills = [fill] if fill is not None else []
         if fills:
@@ -600,17 +611,39 @@ class Binance(Dialect):
         elif time_in_force in ("IOC", "FOK"):
             account.cancel(order, now)
             self._report(order, "EXPIRED", None)
+        return self._answer(self._order_answer(order, accepted, fills, response_type, now))
+
+    def _check_funds(
+        self, market: Market, side: str, order_type: str, qty: Decimal, price: Decimal
+    ) -> None:
+        """Refuse an order the free balance cannot pay for (spot)."""
+        spec = market.spec
+        cost_price = price if order_type == "LIMIT" else spec.price(market.best_ask)
+        if side == "BUY" and self._free(spec.quote) < qty * cost_price:
+            raise _bad(-2010, "Account has insufficient balance for requested action.")
+        if side == "SELL" and self._free(spec.base) < qty:
+            raise _bad(-2010, "Account has insufficient balance for requested action.")
+
+    def _order_answer(
+        self,
+        order: Order,
+        accepted: dict[str, Any],
+        fills: list[Fill],
+        response_type: str,
+        now: float,
+    ) -> dict[str, Any]:
+        """The answer to a new order (``accepted``: its row before matching)."""
+        spec = self.engine.markets[order.symbol].spec
+        side = order.side
         row = self._order_row(order)
         if response_type == "ACK":
-            return self._answer(
-                {
-                    "symbol": order.symbol,
-                    "orderId": int(order.order_id),
-                    "orderListId": -1,
-                    "clientOrderId": order.client_id,
-                    "transactTime": round(now * 1000),
-                }
-            )
+            return {
+                "symbol": order.symbol,
+                "orderId": int(order.order_id),
+                "orderListId": -1,
+                "clientOrderId": order.client_id,
+                "transactTime": round(now * 1000),
+            }
         result = {
             "symbol": order.symbol,
             "orderId": int(order.order_id),
@@ -630,7 +663,7 @@ class Binance(Dialect):
                 }
                 for f in fills
             ]
-        return self._answer(result)
+        return result
 
     def _find(self, params: Mapping[str, str]) -> Order:
         market = self._market(params)
@@ -658,24 +691,22 @@ class Binance(Dialect):
             raise _bad(-2011, "Unknown order sent.") from None
         cancel_id = params.get("newClientOrderId", "") or f"cancel{order.order_id}"
         self._report(order, "CANCELED", None, cancel_id=cancel_id)
-        self._account_push(
-            [
-                self.engine.markets[order.symbol].spec.quote,
-                self.engine.markets[order.symbol].spec.base,
-            ]
-        )
+        spec = self.engine.markets[order.symbol].spec
+        self._account_push([spec.quote, spec.base])
+        return self._answer(self._cancel_answer(order, cancel_id))
+
+    def _cancel_answer(self, order: Order, cancel_id: str) -> dict[str, Any]:
+        """The answer to a cancel."""
         row = self._order_row(order)
-        return self._answer(
-            {
-                "symbol": order.symbol,
-                "origClientOrderId": order.client_id,
-                "orderId": int(order.order_id),
-                "orderListId": -1,
-                "clientOrderId": cancel_id,
-                "transactTime": round(self.sim._now() * 1000),
-                **{k: row[k] for k in _RESULT_FIELDS if k not in ("workingTime",)},
-            }
-        )
+        return {
+            "symbol": order.symbol,
+            "origClientOrderId": order.client_id,
+            "orderId": int(order.order_id),
+            "orderListId": -1,
+            "clientOrderId": cancel_id,
+            "transactTime": round(self.sim._now() * 1000),
+            **{k: row[k] for k in _RESULT_FIELDS if k not in ("workingTime",)},
+        }
 
     def _query_order(self, request: web.Request, body: bytes) -> web.Response:
         return self._answer(self._order_row(self._find(self._params(request))))
@@ -783,13 +814,13 @@ class Binance(Dialect):
         symbol_text, at, kind = name.partition("@")
         if not at or symbol_text not in self._by_stream:
             return f"Invalid request: unknown stream {name[:64]!r}"
-        if kind in ("depth", "depth@100ms", "depth@1000ms", "trade", "aggTrade", "bookTicker"):
+        if kind in self.diff_streams or kind in self.other_streams:
             return None
         levels, _, speed = kind.removeprefix("depth").partition("@")
         if (
             kind.startswith("depth")
             and levels.isdigit()
-            and int(levels) in _PARTIAL_DEPTHS
+            and int(levels) in self.partial_depths
             and speed in ("", "100ms", "1000ms")
         ):
             return None
@@ -846,19 +877,18 @@ class Binance(Dialect):
         event = book.advance()
         now = self.now_ms()
         if event is not None:
-            first, last, bids, asks = event
+            first, last, previous, bids, asks = event
             raw = dumps(
-                {
-                    "e": "depthUpdate",
-                    "E": now,
-                    "s": symbol,
-                    "U": first,
-                    "u": last,
-                    "b": self._levels(spec, bids),
-                    "a": self._levels(spec, asks),
-                }
+                self._depth_event(
+                    symbol,
+                    first,
+                    last,
+                    previous,
+                    self._levels(spec, bids),
+                    self._levels(spec, asks),
+                )
             )
-            for stream in (f"{name}@depth", f"{name}@depth@100ms", f"{name}@depth@1000ms"):
+            for stream in (f"{name}@{kind}" for kind in self.diff_streams):
                 for conn in self._subscribers(stream):
                     conn._send_diff(stream, self._render(conn, stream, raw))
             self._partial_books(market, book.last)
@@ -901,6 +931,26 @@ class Binance(Dialect):
             self._last_top[symbol] = top
             self._send_stream(f"{name}@bookTicker", self.ticker(symbol))
 
+    def _depth_event(
+        self,
+        symbol: str,
+        first: int,
+        last: int,
+        previous: int,
+        bids: list[list[str]],
+        asks: list[list[str]],
+    ) -> dict[str, Any]:
+        """One ``depthUpdate`` (spot: no ``T``, no ``pu``)."""
+        return {
+            "e": "depthUpdate",
+            "E": self.now_ms(),
+            "s": symbol,
+            "U": first,
+            "u": last,
+            "b": bids,
+            "a": asks,
+        }
+
     def _top(self, market: Market) -> tuple[tuple[int, int], tuple[int, int]]:
         return (market.best_bid, market.bids[market.best_bid]), (
             market.best_ask,
@@ -910,7 +960,7 @@ class Binance(Dialect):
     def _partial_books(self, market: Market, last_id: int) -> None:
         symbol = market.product_code
         name = symbol.lower()
-        for depth in _PARTIAL_DEPTHS:
+        for depth in self.partial_depths:
             streams = [
                 f"{name}@depth{depth}",
                 f"{name}@depth{depth}@100ms",
