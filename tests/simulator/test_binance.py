@@ -333,7 +333,9 @@ def test_combined_streams_trades_book_ticker_and_partial_books() -> None:
                     assert set(data) == {"lastUpdateId", "bids", "asks"}
                     assert len(data["bids"]) == len(data["asks"]) == 5
             last_ticker = [f["data"] for f in frames if f["stream"] == "btcusdt@bookTicker"][-1]
-            assert last_ticker == sim.ticker(SYMBOL)
+            ticker = sim.ticker(SYMBOL)
+            assert last_ticker["s"] == ticker["symbol"] == SYMBOL
+            assert (last_ticker["b"], last_ticker["a"]) == (ticker["bidPrice"], ticker["askPrice"])
             bids, asks = sim.book_levels(SYMBOL, 1)
             assert (last_ticker["b"], last_ticker["B"]) == bids[0]
             assert (last_ticker["a"], last_ticker["A"]) == asks[0]

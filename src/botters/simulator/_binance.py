@@ -250,7 +250,8 @@ class Binance(Dialect):
         self._signed: tuple[web.Request, dict[str, str]] | None = None
         account = self.engine.account
         for market in self.engine.markets.values():
-            account.balances.setdefault(market.spec.base, STARTING_BASE)
+            if not market.spec.margin:
+                account.balances.setdefault(market.spec.base, STARTING_BASE)
 
     # ============================================================= printing
 
@@ -481,7 +482,7 @@ class Binance(Dialect):
         params = self._params(request)
         if not params and body:
             params = dict(parse_params(body.decode(errors="replace")))
-        key = params.get("listenKey", "")
+        key = self._named_key(params)
         entry = self._listen_keys.get(key) if key else None
         accepted = entry is not None and entry.active
         self._user_requests.append(
@@ -493,9 +494,17 @@ class Binance(Dialect):
             raise _bad(-1125, "This listenKey does not exist.")
         if method == "PUT":
             entry.renewed = now
-        else:
-            self._end_key(entry, expired=False)
+            return self._answer(self._keepalive_answer(entry.key))
+        self._end_key(entry, expired=False)
         return self._answer({})
+
+    def _named_key(self, params: Mapping[str, str]) -> str:
+        """The listenKey a PUT or DELETE names (spot: the ``listenKey`` parameter)."""
+        return params.get("listenKey", "")
+
+    def _keepalive_answer(self, key: str) -> dict[str, Any]:
+        """The answer to a keep-alive (spot: ``{}``)."""
+        return {}
 
     def user_stream_requests(self) -> tuple[UserStreamRequest, ...]:
         """Every listenKey request so far, oldest first."""
@@ -929,7 +938,7 @@ class Binance(Dialect):
         top = self._top(market)
         if top != self._last_top[symbol]:
             self._last_top[symbol] = top
-            self._send_stream(f"{name}@bookTicker", self.ticker(symbol))
+            self._send_stream(f"{name}@bookTicker", self._book_ticker_event(symbol))
 
     def _depth_event(
         self,
@@ -1095,18 +1104,39 @@ class Binance(Dialect):
 
     # ============================================================== account
 
-    def ticker(self, symbol: str) -> Any:
-        """A ``GET /api/v3/ticker/bookTicker`` row (and the ``@bookTicker`` event)."""
+    def _touch(self, symbol: str) -> tuple[str, str, str, str]:
+        """The best bid, its quantity, the best ask and its quantity, printed."""
         market = self.engine.markets[symbol]
         spec = market.spec
         (bid, bid_qty), (ask, ask_qty) = self._top(market)
+        return (
+            self.price_text(spec, bid),
+            self.size_text(spec, bid_qty),
+            self.price_text(spec, ask),
+            self.size_text(spec, ask_qty),
+        )
+
+    def _book_ticker_event(self, symbol: str) -> dict[str, Any]:
+        """The ``<symbol>@bookTicker`` event."""
+        bid, bid_qty, ask, ask_qty = self._touch(symbol)
         return {
             "u": self._books[symbol].last,
             "s": symbol,
-            "b": self.price_text(spec, bid),
-            "B": self.size_text(spec, bid_qty),
-            "a": self.price_text(spec, ask),
-            "A": self.size_text(spec, ask_qty),
+            "b": bid,
+            "B": bid_qty,
+            "a": ask,
+            "A": ask_qty,
+        }
+
+    def ticker(self, symbol: str) -> Any:
+        """A ``GET /api/v3/ticker/bookTicker`` row."""
+        bid, bid_qty, ask, ask_qty = self._touch(symbol)
+        return {
+            "symbol": symbol,
+            "bidPrice": bid,
+            "bidQty": bid_qty,
+            "askPrice": ask,
+            "askQty": ask_qty,
         }
 
     def orders(self) -> list[Any]:

@@ -92,6 +92,8 @@ class Dialect(ABC):
 
     name: ClassVar[str]
     """The exchange, and its API name in ``apis=`` (``"bitflyer"``, ``"bybit"``, ``"okx"``)."""
+    api_name: ClassVar[str] = ""
+    """The API name in ``apis=`` when it is not :attr:`name` (USDⓈ-M's is ``"binance"``)."""
     hosts: ClassVar[tuple[str, ...]]
     """The production host names a client pins to the simulator."""
     ws_paths: ClassVar[tuple[str, ...]]
@@ -132,14 +134,15 @@ class Dialect(ABC):
             ValueError: ``apis`` has no usable entry for this exchange.
         """
         size = len(next(iter(cls.demo_apis.values())))
-        entry = apis.get(cls.name) if isinstance(apis, Mapping) else None
+        api = cls.api_name or cls.name
+        entry = apis.get(api) if isinstance(apis, Mapping) else None
         if (
             not isinstance(entry, list | tuple)
             or len(entry) < size
             or not all(isinstance(v, str) and v for v in entry[:size])
         ):
             shape = ", ".join(("key", "secret", "passphrase")[:size])
-            raise ValueError(f'apis must be {{"{cls.name}": [{shape}]}}')
+            raise ValueError(f'apis must be {{"{api}": [{shape}]}}')
         return {entry[0]: Secret(*entry[1:size])}
 
     def check_fault(self, fault: Fault) -> None:

@@ -301,7 +301,9 @@ class Simulator:
         keys = dialect_type.parse_apis(dialect_type.demo_apis if apis is None else apis)
         key, secret = next(iter(keys.items()))
         accepted = (key, secret.secret, secret.passphrase)[: 3 if secret.passphrase else 2]
-        self._apis: Mapping[str, tuple[str, ...]] = MappingProxyType({exchange: accepted})
+        self._apis: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {dialect_type.api_name or exchange: accepted}
+        )
 
         self._state = "new"
         self._loop: asyncio.AbstractEventLoop | None = None
