@@ -159,6 +159,10 @@ class Simulator:
       listenKey user data stream at ``/ws/<listenKey>`` (``executionReport``,
       ``outboundAccountPosition``; see :meth:`user_stream_requests`) and
       signed REST under ``/api/v3/``.
+    * ``"binanceusdsm"``: Binance USDⓈ-M futures (see ``_binance_usdm.py``):
+      the same streams and rules with ``pu`` linking the diffs, ``/fapi/``
+      REST, the listenKey at ``/fapi/v1/listenKey``, ``ORDER_TRADE_UPDATE``
+      and ``ACCOUNT_UPDATE``; credentials under ``"binance"`` as for Spot.
 
     **Addressing it so that requests are signed.** The exchanges' signatures
     cover timestamps, methods, paths, queries and bodies: never the scheme,
@@ -168,7 +172,8 @@ class Simulator:
     ``https://api.bitflyer.com`` and ``wss://ws.lightstream.bitflyer.com``,
     Bybit's ``api.bybit.com`` and ``stream.bybit.com``, OKX's ``www.okx.com``
     and ``ws.okx.com``, Binance's ``api.binance.com`` and
-    ``stream.binance.com``), since botters signs only those exact hosts. So:
+    ``stream.binance.com``, or ``fapi.binance.com`` and
+    ``fstream.binance.com``), since botters signs only those exact hosts. So:
     serve TLS with a certificate naming them (``ssl=``), keep the production
     URLs in the client, pin the host names to :attr:`address`
     (:attr:`resolve`, for ``botters.Client(resolve=...)``; the pinned port
