@@ -232,6 +232,7 @@ class Binance(Dialect):
     partial_depths: ClassVar[tuple[int, ...]] = _PARTIAL_DEPTHS
     max_depth_limit: ClassVar[int] = 5000
     default_depth_limit: ClassVar[str] = "100"
+    default_response_type: ClassVar[str] = "FULL"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -582,7 +583,7 @@ class Binance(Dialect):
             price = self._decimal(params, "price", spec.tick, "PRICE_FILTER")
         elif "price" in params or "timeInForce" in params:
             raise _bad(-1106, "Parameter 'price' sent when not required.")
-        response_type = params.get("newOrderRespType", "FULL")
+        response_type = params.get("newOrderRespType", self.default_response_type)
         if response_type not in ("ACK", "RESULT", "FULL"):
             raise _bad(-1100, "Illegal characters found in parameter 'newOrderRespType'.")
         account = self.engine.account

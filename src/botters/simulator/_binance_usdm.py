@@ -91,6 +91,7 @@ class BinanceUsdm(Binance):
     partial_depths = ()
     max_depth_limit = 1000
     default_depth_limit = "500"
+    default_response_type = "ACK"
 
     # ============================================================= printing
 
