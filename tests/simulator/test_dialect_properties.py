@@ -239,17 +239,20 @@ REQUESTS = {
         }
     ),
 }
+REQUESTS["binanceusdsm"] = REQUESTS["binance"]
 PATHS = {
     "bitflyer": ["/json-rpc"],
     "bybit": ["/v5/public/linear", "/v5/public/spot", "/v5/private"],
     "okx": ["/ws/v5/public", "/ws/v5/private"],
     "binance": ["/ws", "/stream?streams=btcusdt@depth@100ms", "/ws/btcusdt@trade"],
+    "binanceusdsm": ["/ws", "/stream?streams=btcusdt@depth@500ms", "/ws/btcusdt@aggTrade"],
 }
 SENTINEL = {
     "bitflyer": '{"jsonrpc":"2.0","id":"end","method":"unsubscribe","params":{"channel":"x"}}',
     "bybit": '{"op":"ping","req_id":"end"}',
     "okx": "ping",
     "binance": '{"method":"LIST_SUBSCRIPTIONS","id":"end"}',
+    "binanceusdsm": '{"method":"LIST_SUBSCRIPTIONS","id":"end"}',
 }
 
 

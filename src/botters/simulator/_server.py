@@ -776,7 +776,9 @@ class Simulator:
         * Bybit: the topic, ``"orderbook.50.BTCUSDT"``, ``"order"``;
         * OKX: ``"{channel}:{instId}"`` for a channel of one instrument,
           ``"books:BTC-USDT-SWAP"``, and the bare channel otherwise,
-          ``"orders"``, ``"account"``.
+          ``"orders"``, ``"account"``;
+        * Binance: the stream name, ``"btcusdt@depth@100ms"``, or the
+          listenKey of a user data stream.
         """
 
         def find() -> SimConnection | None:
