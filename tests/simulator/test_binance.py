@@ -875,3 +875,33 @@ def test_botters_signs_and_streams_at_the_production_urls(
             assert sim.stats.rest_rejected == 1
 
     asyncio.run(main())
+
+
+def test_botters_reconnects_to_the_stream_its_url_names(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_ctx, client_ctx = tls
+
+    async def main() -> None:
+        async with (
+            Simulator(exchange="binance", seed=8, tick_interval=0.01, ssl=server_ctx) as sim,
+            botters.Client(resolve=sim.resolve, ssl=client_ctx) as client,
+        ):
+            events: list[Any] = []
+            app = client.ws_connect(
+                f"wss://stream.binance.com:9443/stream?streams={DEPTH}/btcusdt@trade",
+                hdlr_json=lambda msg, ws: events.append(msg),
+                backoff=(0.01, 0.05, 2.0, 0.0),
+            )
+            await app
+            first = await sim.wait_for_subscription(DEPTH)
+            await sim.wait_until(lambda _: first.diffs_offered >= 3)
+            first.drop()
+            second = await sim.wait_for_connections(2)
+            await sim.wait_for_subscription(DEPTH, connection=second)
+            assert second.subscriptions == {DEPTH, "btcusdt@trade"}
+            await sim.wait_until(lambda _: second.diffs_offered >= 3)
+            await app.close()
+            assert {e["stream"] for e in events} >= {DEPTH}
+
+    asyncio.run(main())

@@ -226,6 +226,7 @@ def test_listen_key_keepalive_needs_no_parameter() -> None:
             ("PUT", True),
             ("DELETE", True),
         ]
+        assert requests[0].listen_key == ""
         assert {q.listen_key for q in requests[1:]} == {listen_key}
 
     run(main)

@@ -233,6 +233,8 @@ class Binance(Dialect):
     max_depth_limit: ClassVar[int] = 5000
     default_depth_limit: ClassVar[str] = "100"
     default_response_type: ClassVar[str] = "FULL"
+    listen_key_param: ClassVar[bool] = True
+    """Whether a keep-alive or close must name its listenKey (USDⓈ-M's need not)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -489,7 +491,7 @@ class Binance(Dialect):
         self._user_requests.append(
             UserStreamRequest(method=method, listen_key=key, time=now, accepted=accepted)
         )
-        if not key:
+        if not key and self.listen_key_param:
             raise mandatory("listenKey")
         if entry is None or not entry.active:
             raise _bad(-1125, "This listenKey does not exist.")

@@ -92,6 +92,7 @@ class BinanceUsdm(Binance):
     max_depth_limit = 1000
     default_depth_limit = "500"
     default_response_type = "ACK"
+    listen_key_param = False
 
     # ============================================================= printing
 
@@ -138,7 +139,7 @@ class BinanceUsdm(Binance):
         if named:
             return named
         entry = self._active_key()
-        return entry.key if entry is not None else "-"
+        return entry.key if entry is not None else ""
 
     def _keepalive_answer(self, key: str) -> dict[str, Any]:
         return {"listenKey": key}
