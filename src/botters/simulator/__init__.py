@@ -30,6 +30,15 @@ Any exchange's book, as it prints it, for any store::
         ...
         bids, asks = sim.book_levels("BTC-USDT-SWAP")  # [("65000.1", "0.125"), ...]
 
+Binance (``exchange="binance"`` for Spot, ``"binanceusdsm"`` for USDⓈ-M): streams
+named in the URL (``/ws/btcusdt@depth@100ms``), a depth snapshot that syncs
+with the diffs as Binance documents, stale on demand, and the listenKey::
+
+    async with Simulator(exchange="binance", seed=1) as sim:
+        sim.inject_rest(RestFault(book_age=3), path="/api/v3/depth")  # replay 3 diffs
+        ...
+        puts = [r for r in sim.user_stream_requests() if r.method == "PUT"]
+
 From trio, synchronous code or a command line, ``with Simulator() as sim:``
 runs it on its own loop in a background thread (``async with`` does the same
 under trio); every method is thread-safe.
