@@ -226,7 +226,7 @@ class Binance(Dialect):
     window = 5.0
     ping_interval = 20.0
     user_stream_path: ClassVar[str] = "/api/v3/userDataStream"
-    diff_streams: ClassVar[tuple[str, ...]] = ("depth", "depth@100ms", "depth@1000ms")
+    diff_streams: ClassVar[tuple[str, ...]] = ("depth", "depth@100ms")
     """The diff stream names after ``<symbol>@`` (every one publishes every event)."""
     other_streams: ClassVar[tuple[str, ...]] = ("trade", "aggTrade", "bookTicker")
     partial_depths: ClassVar[tuple[int, ...]] = _PARTIAL_DEPTHS
@@ -833,7 +833,7 @@ class Binance(Dialect):
             kind.startswith("depth")
             and levels.isdigit()
             and int(levels) in self.partial_depths
-            and speed in ("", "100ms", "1000ms")
+            and speed in ("", "100ms")
         ):
             return None
         return f"Invalid request: unknown stream {name[:64]!r}"
@@ -973,11 +973,7 @@ class Binance(Dialect):
         symbol = market.product_code
         name = symbol.lower()
         for depth in self.partial_depths:
-            streams = [
-                f"{name}@depth{depth}",
-                f"{name}@depth{depth}@100ms",
-                f"{name}@depth{depth}@1000ms",
-            ]
+            streams = [f"{name}@depth{depth}", f"{name}@depth{depth}@100ms"]
             if not any(self._subscribers(s) for s in streams):
                 continue
             bids, asks = market.levels(depth)
