@@ -15,8 +15,9 @@ Market streams (https://developers.binance.com/docs/binance-spot-api-docs/web-so
   names, ``SET_PROPERTY ["combined", bool]`` and ``GET_PROPERTY
   ["combined"]`` as documented; a bad request gets ``{"code": 2 | 3, "msg":
   ..., "id": n}``. The server sends a PING frame every 20 s and drops a
-  connection that sent no PONG for a minute (``Simulator(ws_ping_interval=)``
-  changes the interval); client PINGs are answered with PONGs.
+  connection that answered none of three, i.e. had a minute to answer
+  (``Simulator(ws_ping_interval=)`` changes the interval); client PINGs are
+  answered with PONGs.
 * Diffs are ``{"e": "depthUpdate", "E", "s", "U", "u", "b", "a"}`` with
   absolute quantities (``"0.00000000"`` removes a level), covering the whole
   book. Update ids count matching-engine changes: each window starts with a
