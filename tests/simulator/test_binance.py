@@ -905,3 +905,60 @@ def test_botters_reconnects_to_the_stream_its_url_names(
             assert {e["stream"] for e in events} >= {DEPTH}
 
     asyncio.run(main())
+
+
+def test_botters_trio_signs_streams_and_answers_pings(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    import trio
+
+    from botters.trio import Client as TrioClient
+
+    server_ctx, client_ctx = tls
+
+    async def main() -> None:
+        async with (
+            Simulator(
+                exchange="binance",
+                seed=2,
+                tick_interval=0.01,
+                ssl=server_ctx,
+                ws_ping_interval=0.05,
+            ) as sim,
+            TrioClient(
+                apis=dict(DEMO_APIS_BY_EXCHANGE["binance"]), resolve=sim.resolve, ssl=client_ctx
+            ) as client,
+        ):
+            r = await client.fetch("POST", "https://api.binance.com/api/v3/userDataStream")
+            listen_key = r.data["listenKey"]
+            reports: list[Any] = []
+            three = trio.Event()
+
+            def on_message(msg: Any, ws: Any) -> None:
+                reports.append(msg)
+                if len(reports) == 3:
+                    three.set()
+
+            app = client.ws_connect(
+                f"wss://stream.binance.com:9443/ws/{listen_key}", hdlr_json=on_message
+            )
+            await app
+            conn = await sim.wait_for_subscription(listen_key)
+            r = await client.fetch(
+                "POST",
+                "https://api.binance.com/api/v3/order",
+                data={"symbol": SYMBOL, "side": "SELL", "type": "MARKET", "quantity": "0.001"},
+            )
+            assert r.data["status"] == "FILLED", r.data
+            await sim.wait_until(lambda _: conn.pongs_received >= 3 and conn.messages_sent >= 3)
+            with trio.fail_after(10):
+                await three.wait()
+            assert [m["e"] for m in reports] == [
+                "executionReport",
+                "executionReport",
+                "outboundAccountPosition",
+            ]
+            assert conn.open
+            await app.close()
+
+    trio.run(main)
