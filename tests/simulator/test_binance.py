@@ -306,7 +306,13 @@ def test_a_skipped_diff_is_a_gap_and_a_new_snapshot_resyncs() -> None:
 
 
 def test_combined_streams_trades_book_ticker_and_partial_books() -> None:
-    names = ["btcusdt@trade", "btcusdt@aggTrade", "btcusdt@bookTicker", "btcusdt@depth5"]
+    names = [
+        "btcusdt@trade",
+        "btcusdt@aggTrade",
+        "btcusdt@bookTicker",
+        "btcusdt@depth5",
+        "btcusdt@ticker",
+    ]
 
     async def main(sim: Simulator, s: aiohttp.ClientSession) -> None:
         url = f"{sim.ws_url_for('/stream')}?streams={'/'.join(names)}"
@@ -329,9 +335,15 @@ def test_combined_streams_trades_book_ticker_and_partial_books() -> None:
                     assert data["f"] == data["l"] == data["a"]
                 elif frame["stream"] == "btcusdt@bookTicker":
                     assert set(data) == {"u", "s", "b", "B", "a", "A"}
+                elif frame["stream"] == "btcusdt@ticker":
+                    assert data["e"] == "24hrTicker"
+                    assert Decimal(data["l"]) <= Decimal(data["c"]) <= Decimal(data["h"])
                 else:
                     assert set(data) == {"lastUpdateId", "bids", "asks"}
                     assert len(data["bids"]) == len(data["asks"]) == 5
+            trades = [f["data"] for f in frames if f["stream"] == "btcusdt@trade"]
+            day = [f["data"] for f in frames if f["stream"] == "btcusdt@ticker"][-1]
+            assert (day["c"], day["Q"], day["n"]) == (trades[-1]["p"], trades[-1]["q"], len(trades))
             last_ticker = [f["data"] for f in frames if f["stream"] == "btcusdt@bookTicker"][-1]
             ticker = sim.ticker(SYMBOL)
             assert last_ticker["s"] == ticker["symbol"] == SYMBOL

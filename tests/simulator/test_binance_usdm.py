@@ -184,11 +184,25 @@ def test_streams_and_public_rest() -> None:
             assert (await stream.request("SUBSCRIBE", ["btcusdt@trade"]))["code"] == 2
             assert (await stream.request("SUBSCRIBE", ["btcusdt@depth5"]))["code"] == 2
             names = ["btcusdt@aggTrade", "btcusdt@bookTicker", "btcusdt@depth@500ms"]
+            names += ["btcusdt@markPrice@1s", "btcusdt@ticker"]
             assert (await stream.request("SUBSCRIBE", names))["result"] is None
             sim.advance(15)
             frames = await stream.flush()
             kinds = {f["e"] for f in frames}
-            assert kinds == {"aggTrade", "bookTicker", "depthUpdate"}
+            assert kinds == {
+                "aggTrade",
+                "bookTicker",
+                "depthUpdate",
+                "markPriceUpdate",
+                "24hrTicker",
+            }
+            mark = [f for f in frames if f["e"] == "markPriceUpdate"][-1]
+            bids, asks = sim.book_levels(SYMBOL, 1)
+            assert Decimal(bids[0][0]) <= Decimal(mark["p"]) < Decimal(asks[0][0])
+            assert mark["T"] % (8 * 3600 * 1000) == 0
+            day = [f for f in frames if f["e"] == "24hrTicker"][-1]
+            assert "b" not in day
+            assert day["c"] == [f for f in frames if f["e"] == "aggTrade"][-1]["p"]
             ticker = [f for f in frames if f["e"] == "bookTicker"][-1]
             assert set(ticker) == {"e", "u", "E", "T", "s", "b", "B", "a", "A"}
             row = sim.ticker(SYMBOL)

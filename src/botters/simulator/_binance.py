@@ -229,7 +229,7 @@ class Binance(Dialect):
     user_stream_path: ClassVar[str] = "/api/v3/userDataStream"
     diff_streams: ClassVar[tuple[str, ...]] = ("depth", "depth@100ms")
     """The diff stream names after ``<symbol>@`` (every one publishes every event)."""
-    other_streams: ClassVar[tuple[str, ...]] = ("trade", "aggTrade", "bookTicker")
+    other_streams: ClassVar[tuple[str, ...]] = ("trade", "aggTrade", "bookTicker", "ticker")
     partial_depths: ClassVar[tuple[int, ...]] = _PARTIAL_DEPTHS
     max_depth_limit: ClassVar[int] = 5000
     default_depth_limit: ClassVar[str] = "100"
@@ -245,6 +245,7 @@ class Binance(Dialect):
             for symbol, market in self.engine.markets.items()
         }
         self._last_top = {symbol: self._top(m) for symbol, m in self.engine.markets.items()}
+        self._trades = dict.fromkeys(self.engine.markets, 0)
         self._by_stream = {symbol.lower(): symbol for symbol in self.engine.markets}
         self._combined: set[int] = set()
         self._key_rng = random.Random(f"{seed}:binance-listen-keys")
@@ -943,6 +944,50 @@ class Binance(Dialect):
         if top != self._last_top[symbol]:
             self._last_top[symbol] = top
             self._send_stream(f"{name}@bookTicker", self._book_ticker_event(symbol))
+        self._trades[symbol] += len(result.data.trades)
+        if self._subscribers(f"{name}@ticker"):
+            self._send_stream(f"{name}@ticker", self._ticker_event(market))
+        self._more_streams(market)
+
+    def _more_streams(self, market: Market) -> None:
+        """Streams of one dialect only (USDⓈ-M's mark price)."""
+
+    def _ticker_event(self, market: Market) -> dict[str, Any]:
+        """The ``<symbol>@ticker`` event (``24hrTicker``) since the simulator started."""
+        spec = market.spec
+        symbol = market.product_code
+        start = spec.ticks(spec.start_price)
+        change = spec.price(market.ltp - start)
+        volume = spec.size(market.volume)
+        average = market.turnover / volume if volume else spec.price(market.ltp)
+        trades = self._trades[symbol]
+        now = self.now_ms()
+        bid, bid_qty, ask, ask_qty = self._touch(symbol)
+        return {
+            "e": "24hrTicker",
+            "E": now,
+            "s": symbol,
+            "p": self.price_text(spec, market.ltp - start),
+            "P": format(change / spec.price(start) * 100, ".3f"),
+            "w": self.price_text(spec, spec.ticks(average)),
+            "x": self.price_text(spec, start),
+            "c": self.price_text(spec, market.ltp),
+            "Q": self.size_text(spec, market.last_size),
+            "b": bid,
+            "B": bid_qty,
+            "a": ask,
+            "A": ask_qty,
+            "o": self.price_text(spec, start),
+            "h": self.price_text(spec, market.high),
+            "l": self.price_text(spec, market.low),
+            "v": self.size_text(spec, market.volume),
+            "q": self.price_text(spec, spec.ticks(market.turnover)),
+            "O": round(self.sim._start_time * 1000),
+            "C": now,
+            "F": 1 if trades else -1,
+            "L": trades if trades else -1,
+            "n": trades,
+        }
 
     def _depth_event(
         self,

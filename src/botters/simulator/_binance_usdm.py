@@ -87,7 +87,7 @@ class BinanceUsdm(Binance):
     ping_interval = 180.0
     user_stream_path = "/fapi/v1/listenKey"
     diff_streams = ("depth", "depth@500ms", "depth@100ms")
-    other_streams = ("aggTrade", "bookTicker")
+    other_streams = ("aggTrade", "bookTicker", "ticker", "markPrice", "markPrice@1s")
     partial_depths = ()
     max_depth_limit = 1000
     default_depth_limit = "500"
@@ -233,6 +233,35 @@ class BinanceUsdm(Binance):
             "a": ask,
             "A": ask_qty,
         }
+
+    def _ticker_event(self, market: Market) -> dict[str, Any]:
+        event = super()._ticker_event(market)
+        for name in ("x", "b", "B", "a", "A"):  # not in USDⓈ-M's 24hrTicker
+            del event[name]
+        return event
+
+    def _more_streams(self, market: Market) -> None:
+        """``<symbol>@markPrice`` (and ``@1s``): ``markPriceUpdate`` at the mid price."""
+        name = market.product_code.lower()
+        streams = [f"{name}@markPrice", f"{name}@markPrice@1s"]
+        if not any(self._subscribers(stream) for stream in streams):
+            return
+        spec = market.spec
+        mark = self.price_text(spec, market.mid_price)
+        now = self.now_ms()
+        hour = 8 * 3600 * 1000
+        event = {
+            "e": "markPriceUpdate",
+            "E": now,
+            "s": market.product_code,
+            "p": mark,
+            "i": mark,
+            "P": mark,
+            "r": "0.00010000",
+            "T": (now // hour + 1) * hour,
+        }
+        for stream in streams:
+            self._send_stream(stream, event)
 
     def ticker(self, symbol: str) -> Any:
         """A ``GET /fapi/v1/ticker/bookTicker`` row."""
