@@ -209,6 +209,10 @@ def test_streams_and_public_rest() -> None:
             assert (ticker["b"], ticker["a"]) == (row["bidPrice"], row["askPrice"])
         async with s.get(f"{sim.rest_url}/fapi/v1/ticker/bookTicker?symbol={SYMBOL}") as r:
             assert (await r.json())["bidPrice"] == sim.ticker(SYMBOL)["bidPrice"]
+        async with s.get(f"{sim.rest_url}/fapi/v1/exchangeInfo") as r:
+            (info,) = (await r.json())["symbols"]
+            assert (info["contractType"], info["pricePrecision"]) == ("PERPETUAL", 2)
+            assert info["filters"][0]["tickSize"] == "0.10"
         async with s.get(f"{sim.rest_url}/fapi/v1/time") as r:
             assert "serverTime" in await r.json()
         async with s.get(f"{sim.rest_url}/fapi/v1/depth?symbol={SYMBOL}") as r:

@@ -129,6 +129,32 @@ class BinanceUsdm(Binance):
             Route("GET", "/fapi/v3/positionRisk", self._position_risk),
         ]
 
+    @staticmethod
+    def _symbol_info(spec: MarketSpec) -> dict[str, Any]:
+        tick, lot = _fixed(spec.tick, spec.tick), _fixed(spec.lot, spec.lot)
+        return {
+            "symbol": spec.product_code,
+            "pair": spec.product_code,
+            "contractType": "PERPETUAL",
+            "status": "TRADING",
+            "baseAsset": spec.base,
+            "quoteAsset": spec.quote,
+            "marginAsset": spec.quote,
+            "pricePrecision": len(tick.partition(".")[2]),
+            "quantityPrecision": len(lot.partition(".")[2]),
+            "orderTypes": ["LIMIT", "MARKET"],
+            "timeInForce": ["GTC", "IOC", "FOK"],
+            "filters": [
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": tick,
+                    "maxPrice": "1000000",
+                    "tickSize": tick,
+                },
+                {"filterType": "LOT_SIZE", "minQty": lot, "maxQty": "1000", "stepSize": lot},
+            ],
+        }
+
     def _snapshot_stamps(self) -> dict[str, int]:
         now = self.now_ms()
         return {"E": now, "T": now}
