@@ -176,11 +176,17 @@ WORDS = st.sampled_from(
         "BTC-USDT-SWAP",
         "FX_BTC_JPY",
         "orderbook.50.BTCUSDT",
+        "btcusdt@depth@100ms",
+        "btcusdt@trade",
+        "combined",
         "lightning_board_FX_BTC_JPY",
         "ANY",
     ]
 )
 OPS = st.sampled_from(["subscribe", "subscribe", "unsubscribe", "auth", "login", "ping"])
+METHODS = st.sampled_from(
+    ["SUBSCRIBE", "SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY"]
+)
 OP = st.one_of(OPS, OPS, OPS, st.none(), st.text(max_size=6))
 """Mostly a real op: that is where the request handling is."""
 LEAF = st.one_of(
@@ -225,16 +231,28 @@ REQUESTS = {
             ),
         }
     ),
+    "binance": st.fixed_dictionaries(
+        {
+            "method": st.one_of(METHODS, METHODS, st.none(), st.text(max_size=6)),
+            "params": st.lists(st.one_of(WORDS, LEAF), max_size=3) | JSON,
+            "id": LEAF,
+        }
+    ),
 }
+REQUESTS["binanceusdsm"] = REQUESTS["binance"]
 PATHS = {
     "bitflyer": ["/json-rpc"],
     "bybit": ["/v5/public/linear", "/v5/public/spot", "/v5/private"],
     "okx": ["/ws/v5/public", "/ws/v5/private"],
+    "binance": ["/ws", "/stream?streams=btcusdt@depth@100ms", "/ws/btcusdt@trade"],
+    "binanceusdsm": ["/ws", "/stream?streams=btcusdt@depth@500ms", "/ws/btcusdt@aggTrade"],
 }
 SENTINEL = {
     "bitflyer": '{"jsonrpc":"2.0","id":"end","method":"unsubscribe","params":{"channel":"x"}}',
     "bybit": '{"op":"ping","req_id":"end"}',
     "okx": "ping",
+    "binance": '{"method":"LIST_SUBSCRIPTIONS","id":"end"}',
+    "binanceusdsm": '{"method":"LIST_SUBSCRIPTIONS","id":"end"}',
 }
 
 
@@ -252,11 +270,13 @@ def test_any_frames_get_answers_and_never_break_the_connection(
         )
     )
 
+    base, sep, query = path.partition("?")
+
     async def main() -> None:
         async with (
             Simulator(exchange=exchange, tick_interval=None) as sim,
             aiohttp.ClientSession() as s,
-            s.ws_connect(sim.ws_url_for(path)) as ws,
+            s.ws_connect(sim.ws_url_for(base) + sep + query) as ws,
         ):
             for frame in frames:
                 await ws.send_str(frame)

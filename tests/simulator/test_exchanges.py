@@ -21,11 +21,19 @@ from botters.simulator import (
 
 
 def test_constants() -> None:
-    assert EXCHANGES == ("bitflyer", "bybit", "okx")
+    assert EXCHANGES == ("bitflyer", "bybit", "okx", "binance", "binanceusdsm")
     assert DEMO_APIS_BY_EXCHANGE["bitflyer"] is DEMO_APIS
     assert SIMULATED_HOSTS_BY_EXCHANGE["bitflyer"] == SIMULATED_HOSTS
     assert SIMULATED_HOSTS_BY_EXCHANGE["bybit"] == ("api.bybit.com", "stream.bybit.com")
     assert SIMULATED_HOSTS_BY_EXCHANGE["okx"] == ("www.okx.com", "ws.okx.com")
+    assert SIMULATED_HOSTS_BY_EXCHANGE["binance"] == ("api.binance.com", "stream.binance.com")
+    assert SIMULATED_HOSTS_BY_EXCHANGE["binanceusdsm"] == (
+        "fapi.binance.com",
+        "fstream.binance.com",
+    )
+    # Spot and USDⓈ-M take the same credentials, under "binance".
+    assert DEMO_APIS_BY_EXCHANGE["binanceusdsm"] == DEMO_APIS_BY_EXCHANGE["binance"]
+    assert list(DEMO_APIS_BY_EXCHANGE["binance"]) == ["binance"]
     assert DEFAULT_MARKETS_BY_EXCHANGE["bitflyer"] is DEFAULT_MARKETS
     # botters takes every demo constant as apis= as it is, the OKX passphrase included.
     okx = botters.load_apis(DEMO_APIS_BY_EXCHANGE["okx"])["okx"]
@@ -39,6 +47,8 @@ def test_constants() -> None:
         ("bitflyer", "FX_BTC_JPY", ("/json-rpc",)),
         ("bybit", "BTCUSDT", ("/v5/public/linear", "/v5/public/spot", "/v5/private")),
         ("okx", "BTC-USDT-SWAP", ("/ws/v5/public", "/ws/v5/private")),
+        ("binance", "BTCUSDT", ("/ws", "/stream")),
+        ("binanceusdsm", "BTCUSDT", ("/ws", "/stream")),
     ],
 )
 def test_defaults_and_addresses(exchange: str, product: str, paths: tuple[str, ...]) -> None:
@@ -65,7 +75,7 @@ def test_defaults_and_addresses(exchange: str, product: str, paths: tuple[str, .
 
 def test_bad_choices() -> None:
     with pytest.raises(ValueError, match="unknown exchange"):
-        Simulator(exchange="binance")
+        Simulator(exchange="kraken")
     with pytest.raises(ValueError, match="unknown product 'FX_BTC_JPY'"):
         Simulator(exchange="okx", products=("FX_BTC_JPY",))
     with pytest.raises(ValueError, match=r'"okx": \[key, secret, passphrase\]'):

@@ -1,8 +1,8 @@
-"""An embedded exchange for tests, demos and bots' own test suites: bitFlyer, Bybit, OKX.
+"""An embedded exchange for tests, demos and bots' own test suites: bitFlyer, Bybit, OKX, Binance.
 
 :class:`Simulator` serves one exchange's REST paths and WebSocket API on
 127.0.0.1 from a deterministic moving market: bitFlyer's JSON-RPC Realtime API
-(the default), Bybit v5 or OKX v5 (``Simulator(exchange="bybit")``). It checks
+(the default), Bybit v5, OKX v5 or Binance Spot (``Simulator(exchange="bybit")``). It checks
 signatures the way each exchange documents them, keeps an account (orders,
 fills, positions, collateral), and can misbehave on demand (:class:`Fault`,
 :class:`RestFault`), book sequence gaps and bad checksums included. It needs
@@ -30,6 +30,15 @@ Any exchange's book, as it prints it, for any store::
         ...
         bids, asks = sim.book_levels("BTC-USDT-SWAP")  # [("65000.1", "0.125"), ...]
 
+Binance (``exchange="binance"`` for Spot, ``"binanceusdsm"`` for USDⓈ-M): streams
+named in the URL (``/ws/btcusdt@depth@100ms``), a depth snapshot that syncs
+with the diffs as Binance documents, stale on demand, and the listenKey::
+
+    async with Simulator(exchange="binance", seed=1) as sim:
+        sim.inject_rest(RestFault(book_age=3), path="/api/v3/depth")  # replay 3 diffs
+        ...
+        puts = [r for r in sim.user_stream_requests() if r.method == "PUT"]
+
 From trio, synchronous code or a command line, ``with Simulator() as sim:``
 runs it on its own loop in a background thread (``async with`` does the same
 under trio); every method is thread-safe.
@@ -40,6 +49,7 @@ signs the requests.
 
 from __future__ import annotations
 
+from ._binance import UserStreamRequest
 from ._connection import GARBAGE_FRAME, SimConnection
 from ._exchanges import (
     DEFAULT_MARKETS_BY_EXCHANGE,
@@ -67,5 +77,6 @@ __all__ = [
     "SimConnection",
     "SimStats",
     "Simulator",
+    "UserStreamRequest",
     "make_tls_contexts",
 ]

@@ -67,6 +67,9 @@ class SimConnection:
         self._sent = 0
         self._received = 0
         self._peer_close: int | None = None
+        self._pings_sent = 0
+        self._pongs_received = 0
+        self._unanswered = 0  # PINGs sent since the last PONG
         # Subscription key (see Simulator.wait_for_subscription) -> the dialect's data.
         self._subscriptions: dict[str, Any] = {}
         self._key: str | None = None
@@ -139,6 +142,16 @@ class SimConnection:
     def diffs_offered(self) -> int:
         """Book diffs offered to this connection so far (what the book faults count)."""
         return self._sim._call(lambda: self._diffs)
+
+    @property
+    def pings_sent(self) -> int:
+        """PING frames the server sent (``ws_ping_interval``, Binance's habit)."""
+        return self._sim._call(lambda: self._pings_sent)
+
+    @property
+    def pongs_received(self) -> int:
+        """PONG frames the client sent."""
+        return self._sim._call(lambda: self._pongs_received)
 
     @property
     def client_close_code(self) -> int | None:
@@ -299,6 +312,24 @@ class SimConnection:
         """``topic`` was unsubscribed or starts over with a snapshot: drop a held diff."""
         self._held.pop(topic, None)
 
+    async def _ping_loop(self, interval: float) -> None:
+        """Send a PING every ``interval`` s; drop the peer once three went unanswered."""
+        while self._open and not self._ending:
+            await asyncio.sleep(interval)
+            if not self._open or self._ending or self._silent:
+                continue
+            if self._unanswered >= 3:
+                logger.info(
+                    "connection #%d: no PONG to 3 PINGs in %.3g s: disconnecting",
+                    self._number,
+                    3 * interval,
+                )
+                self._apply(Fault(drop_after=0))
+                return
+            self._unanswered += 1
+            self._queue.append(("ping", b""))
+            self._wake.set()
+
     def _reply(self, text: str) -> None:
         if self._reply_delay > 0:
             loop = asyncio.get_running_loop()
@@ -339,6 +370,11 @@ class SimConnection:
                 elif kind == "pong":
                     if not self._silent:
                         await ws.pong(item[1])
+                elif kind == "ping":
+                    if not self._silent:
+                        await ws.ping(item[1])
+                        self._pings_sent += 1
+                        self._sim._changed()
                 elif kind == "close":
                     await ws.close(code=item[1], message=item[2].encode())
                     return

@@ -36,7 +36,7 @@ from aiohttp import web
 
 from ._connection import SimConnection
 from ._engine import TickResult
-from ._faults import Fault
+from ._faults import Fault, RestFault
 from ._market import MarketSpec
 
 if TYPE_CHECKING:
@@ -92,10 +92,14 @@ class Dialect(ABC):
 
     name: ClassVar[str]
     """The exchange, and its API name in ``apis=`` (``"bitflyer"``, ``"bybit"``, ``"okx"``)."""
+    api_name: ClassVar[str] = ""
+    """The API name in ``apis=`` when it is not :attr:`name` (USDⓈ-M's is ``"binance"``)."""
     hosts: ClassVar[tuple[str, ...]]
     """The production host names a client pins to the simulator."""
     ws_paths: ClassVar[tuple[str, ...]]
     """The WebSocket paths served; the first is :attr:`Simulator.ws_url`'s."""
+    ws_patterns: ClassVar[tuple[str, ...]] = ()
+    """More WebSocket routes, as aiohttp path patterns (Binance's ``/ws/{streams}``)."""
     markets: ClassVar[Mapping[str, MarketSpec]]
     """The products that ``products=`` may name by code."""
     default_products: ClassVar[tuple[str, ...]]
@@ -108,6 +112,8 @@ class Dialect(ABC):
     whole_units: ClassVar[bool] = False
     """Whether closed positions book whole currency units (bitFlyer's yen), not exact amounts."""
     window: ClassVar[float]
+    ping_interval: ClassVar[float | None] = None
+    """Seconds between the server's PING frames by default (``None``: it sends none)."""
     """Seconds a signed timestamp may be off by default."""
     checksums: bool = False
     """Whether book diffs carry a checksum that ``Fault(corrupt_checksum_after=...)`` can break."""
@@ -128,14 +134,15 @@ class Dialect(ABC):
             ValueError: ``apis`` has no usable entry for this exchange.
         """
         size = len(next(iter(cls.demo_apis.values())))
-        entry = apis.get(cls.name) if isinstance(apis, Mapping) else None
+        api = cls.api_name or cls.name
+        entry = apis.get(api) if isinstance(apis, Mapping) else None
         if (
             not isinstance(entry, list | tuple)
             or len(entry) < size
             or not all(isinstance(v, str) and v for v in entry[:size])
         ):
             shape = ", ".join(("key", "secret", "passphrase")[:size])
-            raise ValueError(f'apis must be {{"{cls.name}": [{shape}]}}')
+            raise ValueError(f'apis must be {{"{api}": [{shape}]}}')
         return {entry[0]: Secret(*entry[1:size])}
 
     def check_fault(self, fault: Fault) -> None:
@@ -149,6 +156,19 @@ class Dialect(ABC):
                 f"corrupt_checksum_after: the {self.name} simulator sends no book checksums"
                 + (" (okx_checksum=False)" if self.name == "okx" else "")
             )
+
+    def check_rest_fault(self, fault: RestFault) -> None:
+        """Refuse a REST fault this exchange cannot have.
+
+        Raises:
+            ValueError: ``book_age`` on an exchange without sequenced book snapshots.
+        """
+        if fault.book_age is not None:
+            raise ValueError(f"book_age: the {self.name} simulator has no sequenced REST snapshot")
+
+    def rest_fault(self) -> RestFault | None:
+        """The :class:`RestFault` the REST request being answered took, if any."""
+        return self.sim._rest_fault
 
     def now_ms(self) -> int:
         """The market clock in milliseconds (what messages are stamped with)."""
@@ -187,6 +207,14 @@ class Dialect(ABC):
         return self.error_response(RestError(status, -status, "simulated failure"))
 
     # ------------------------------------------------------------- WebSocket
+
+    def serves_ws(self, path: str) -> bool:
+        """Whether a WebSocket is served at ``path`` (one of :attr:`ws_paths` by default)."""
+        return path in self.ws_paths
+
+    def on_open(self, conn: SimConnection, request: web.Request) -> None:
+        """A connection was accepted (Binance subscribes the streams its URL names)."""
+        return
 
     @abstractmethod
     def on_text(self, conn: SimConnection, text: str) -> None:
@@ -230,6 +258,20 @@ class Dialect(ABC):
             [(self.price_text(spec, p), self.size_text(spec, s)) for p, s in bids],
             [(self.price_text(spec, p), self.size_text(spec, s)) for p, s in asks],
         )
+
+    # ------------------------------------------ listenKeys (Binance), for the tests
+
+    def user_stream_requests(self) -> tuple[Any, ...]:
+        """Every listenKey request so far (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
+
+    def active_listen_keys(self) -> tuple[str, ...]:
+        """The listenKeys alive now (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
+
+    def expire_listen_key(self, key: str) -> None:
+        """End ``key`` as if it timed out (only Binance has them)."""
+        raise RuntimeError(f"the {self.name} simulator has no listenKey user data stream")
 
     # ------------------------------------------------- account, for the tests
 

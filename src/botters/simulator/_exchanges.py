@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from ._binance import Binance
+from ._binance_usdm import BinanceUsdm
 from ._bitflyer import BitFlyer
 from ._bybit import Bybit
 from ._dialect import Dialect
@@ -21,11 +23,14 @@ __all__ = [
 ]
 
 DIALECTS: Final[Mapping[str, type[Dialect]]] = MappingProxyType(
-    {d.name: d for d in (BitFlyer, Bybit, Okx)}
+    {d.name: d for d in (BitFlyer, Bybit, Okx, Binance, BinanceUsdm)}
 )
 
 EXCHANGES: Final = tuple(DIALECTS)
-"""What ``Simulator(exchange=...)`` accepts: ``("bitflyer", "bybit", "okx")``."""
+"""What ``Simulator(exchange=...)`` accepts.
+
+``("bitflyer", "bybit", "okx", "binance", "binanceusdsm")``.
+"""
 
 DEMO_APIS_BY_EXCHANGE: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = MappingProxyType(
     {name: d.demo_apis for name, d in DIALECTS.items()}

@@ -117,13 +117,19 @@ class RestFault:
         delay: Seconds to wait before handling the request.
         status: Answer with this HTTP status and the exchange's error body
             instead of handling the request (e.g. ``500``, ``503``, ``429``).
+        book_age: Answer a book snapshot request (Binance ``GET
+            /api/v3/depth``) with the book as it was this many book events
+            ago (``0``: as now), its update id as it was then, so that a
+            client must replay the diffs it buffered since. Binance only.
     """
 
     delay: float = 0.0
     status: int | None = None
+    book_age: int | None = None
 
     def __post_init__(self) -> None:
         if self.delay < 0:
             raise ValueError(f"delay must be >= 0, got {self.delay!r}")
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP error status (400-599), got {self.status!r}")
+        _check_count("book_age", self.book_age)

@@ -51,6 +51,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("botters.simulator needs aiohttp: pip install 'botters[aiohttp]'") from exc
 
 from ._account import Account
+from ._binance import UserStreamRequest
 from ._bitflyer import DEMO_APIS, HOSTS
 from ._connection import SimConnection
 from ._dialect import Dialect, RestError, Route
@@ -150,6 +151,18 @@ class Simulator:
       (``books``, ``books5``, ``trades``, ``tickers``) and ``/ws/v5/private``
       (``orders``, ``positions``, ``account``, ``balance_and_position``),
       signed REST under ``/api/v5/``.
+    * ``"binance"``: Binance Spot (see ``_binance.py``): market streams at
+      ``/ws/<stream>``, ``/stream?streams=...`` and ``/ws`` (``SUBSCRIBE``;
+      ``<symbol>@depth@100ms``, ``@depth``, ``@depth5``, ``@trade``,
+      ``@aggTrade``, ``@bookTicker``), ``GET /api/v3/depth`` whose
+      ``lastUpdateId`` syncs with the diffs as Binance documents, the
+      listenKey user data stream at ``/ws/<listenKey>`` (``executionReport``,
+      ``outboundAccountPosition``; see :meth:`user_stream_requests`) and
+      signed REST under ``/api/v3/``.
+    * ``"binanceusdsm"``: Binance USDⓈ-M futures (see ``_binance_usdm.py``):
+      the same streams and rules with ``pu`` linking the diffs, ``/fapi/``
+      REST, the listenKey at ``/fapi/v1/listenKey``, ``ORDER_TRADE_UPDATE``
+      and ``ACCOUNT_UPDATE``; credentials under ``"binance"`` as for Spot.
 
     **Addressing it so that requests are signed.** The exchanges' signatures
     cover timestamps, methods, paths, queries and bodies: never the scheme,
@@ -158,7 +171,9 @@ class Simulator:
     that the *client* believes it talks to the production hosts (bitFlyer's
     ``https://api.bitflyer.com`` and ``wss://ws.lightstream.bitflyer.com``,
     Bybit's ``api.bybit.com`` and ``stream.bybit.com``, OKX's ``www.okx.com``
-    and ``ws.okx.com``), since botters signs only those exact hosts. So:
+    and ``ws.okx.com``, Binance's ``api.binance.com`` and
+    ``stream.binance.com``, or ``fapi.binance.com`` and
+    ``fstream.binance.com``), since botters signs only those exact hosts. So:
     serve TLS with a certificate naming them (``ssl=``), keep the production
     URLs in the client, pin the host names to :attr:`address`
     (:attr:`resolve`, for ``botters.Client(resolve=...)``; the pinned port
@@ -189,7 +204,7 @@ class Simulator:
         products: Product codes of the exchange's default markets
             (:data:`DEFAULT_MARKETS_BY_EXCHANGE`) or :class:`MarketSpec`;
             ``None`` for the exchange's default (``FX_BTC_JPY``,
-            ``BTCUSDT``, ``BTC-USDT-SWAP``).
+            ``BTCUSDT``, ``BTC-USDT-SWAP``, Binance ``BTCUSDT``).
         tick_interval: Seconds between market ticks; ``None`` for none (tick
             with :meth:`advance`).
         host: The address to listen on.
@@ -197,13 +212,16 @@ class Simulator:
         ssl: A server-side :class:`ssl.SSLContext` to serve https/wss.
         apis: The credentials accepted, in the ``apis=`` shape
             (``{"bitflyer": [key, secret]}``, ``{"bybit": [key, secret]}``,
-            ``{"okx": [key, secret, passphrase]}``); the exchange's
+            ``{"okx": [key, secret, passphrase]}``, ``{"binance": [key, secret]}``);
+            the exchange's
             :data:`DEMO_APIS_BY_EXCHANGE` entry if ``None``.
         timestamp_window: Seconds a signed timestamp may be off the clock;
             ``None`` for the exchange's own rule (bitFlyer 60 s, OKX 30 s,
-            Bybit ``X-BAPI-RECV-WINDOW`` behind and 1 s ahead).
+            Bybit ``X-BAPI-RECV-WINDOW`` behind and 1 s ahead, Binance
+            ``recvWindow`` behind and 1 s ahead).
         collateral: The account's starting collateral in the account
-            currency (JPY on bitFlyer, USDT on Bybit and OKX).
+            currency (JPY on bitFlyer, USDT on Bybit, OKX and Binance; Binance
+            also starts with 1 of every base asset).
         start_time: The market clock at tick 0 (Unix seconds; wall clock if
             ``None``). Market times are ``start_time + ticks * tick_interval``
             (1 s per tick when ``tick_interval`` is ``None``), so messages are
@@ -215,6 +233,10 @@ class Simulator:
         okx_checksum: Whether OKX ``books`` pushes carry the CRC32 checksum
             (``True``, so that clients' checksum code is exercised) or
             ``0``, as production OKX sends since June 2026.
+        ws_ping_interval: Seconds between the WebSocket PING frames the
+            server sends on every connection, dropping one that answered
+            none of three; ``None`` for the exchange's habit (Binance
+            every 20 s, a minute to answer; the others send none), ``0`` for none.
     """
 
     def __init__(
@@ -235,6 +257,7 @@ class Simulator:
         clock: Callable[[], float] = time.time,
         close_timeout: float = 1.0,
         okx_checksum: bool = True,
+        ws_ping_interval: float | None = None,
     ) -> None:
         if exchange not in DIALECTS:
             raise ValueError(f"unknown exchange {exchange!r}: one of {', '.join(EXCHANGES)}")
@@ -254,6 +277,8 @@ class Simulator:
             raise ValueError("products must name at least one product")
         if tick_interval is not None and tick_interval <= 0:
             raise ValueError("tick_interval must be > 0 or None")
+        if ws_ping_interval is not None and ws_ping_interval < 0:
+            raise ValueError("ws_ping_interval must be >= 0 or None")
         if snapshot_every is not None and snapshot_every < 1:
             raise ValueError("snapshot_every must be >= 1 or None")
         self.seed = seed
@@ -275,10 +300,15 @@ class Simulator:
         self._snapshot_every = snapshot_every
         self._clock = clock
         self._close_timeout = close_timeout
+        self._ws_ping_interval = (
+            dialect_type.ping_interval if ws_ping_interval is None else ws_ping_interval
+        )
         keys = dialect_type.parse_apis(dialect_type.demo_apis if apis is None else apis)
         key, secret = next(iter(keys.items()))
         accepted = (key, secret.secret, secret.passphrase)[: 3 if secret.passphrase else 2]
-        self._apis: Mapping[str, tuple[str, ...]] = MappingProxyType({exchange: accepted})
+        self._apis: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {dialect_type.api_name or exchange: accepted}
+        )
 
         self._state = "new"
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -296,6 +326,7 @@ class Simulator:
         self._connections: list[SimConnection] = []
         self._armed: deque[Fault] = deque()
         self._armed_rest: deque[tuple[RestFault, str | None]] = deque()
+        self._rest_fault: RestFault | None = None  # the one the request being answered took
         self._waiters: list[_Waiter] = []
         self._counts = dict.fromkeys(
             (
@@ -362,7 +393,7 @@ class Simulator:
         Raises:
             ValueError: the exchange serves no WebSocket at ``path`` (see :attr:`ws_paths`).
         """
-        if path not in self._dialect.ws_paths:
+        if not self._dialect.serves_ws(path):
             raise ValueError(
                 f"{self.exchange} serves no WebSocket at {path!r}: "
                 f"one of {', '.join(self._dialect.ws_paths)}"
@@ -420,7 +451,7 @@ class Simulator:
         self._loop_thread = threading.get_ident()
         self._stopping = asyncio.Event()
         app = web.Application()
-        for path in self._dialect.ws_paths:
+        for path in (*self._dialect.ws_paths, *self._dialect.ws_patterns):
             app.router.add_get(path, self._ws_handler)
         for route in self._dialect.routes():
             if route.method == "GET":  # HEAD too, as aiohttp's add_get does
@@ -745,7 +776,9 @@ class Simulator:
         * Bybit: the topic, ``"orderbook.50.BTCUSDT"``, ``"order"``;
         * OKX: ``"{channel}:{instId}"`` for a channel of one instrument,
           ``"books:BTC-USDT-SWAP"``, and the bare channel otherwise,
-          ``"orders"``, ``"account"``.
+          ``"orders"``, ``"account"``;
+        * Binance: the stream name, ``"btcusdt@depth@100ms"``, or the
+          listenKey of a user data stream.
         """
 
         def find() -> SimConnection | None:
@@ -871,6 +904,44 @@ class Simulator:
         """
         return self._call(self._dialect.balance)
 
+    def user_stream_requests(self) -> tuple[UserStreamRequest, ...]:
+        """Every listenKey request received (Binance), oldest first.
+
+        ``POST``, ``PUT`` (keep-alive) and ``DELETE`` of ``/api/v3/userDataStream``,
+        refused ones included, each with the key, the wall clock (``clock=``)
+        it arrived at and whether it was accepted. To wait for the n-th
+        keep-alive::
+
+            await sim.wait_until(
+                lambda s: sum(r.method == "PUT" for r in s.user_stream_requests()) >= n
+            )
+
+        Raises:
+            RuntimeError: the exchange has no listenKeys.
+        """
+        return self._call(self._dialect.user_stream_requests)
+
+    def active_listen_keys(self) -> tuple[str, ...]:
+        """The listenKeys alive now (Binance; at most one: POST returns the live key).
+
+        Raises:
+            RuntimeError: the exchange has no listenKeys.
+        """
+        return self._call(self._dialect.active_listen_keys)
+
+    def expire_listen_key(self, listen_key: str) -> None:
+        """End ``listen_key`` now as if its 60 minutes had passed without a keep-alive.
+
+        Its user data connections get ``{"e": "listenKeyExpired", ...}`` and
+        nothing more; a keep-alive of it is refused with ``-1125``; ``POST``
+        creates a new key.
+
+        Raises:
+            KeyError: the simulator never created ``listen_key``.
+            RuntimeError: the exchange has no listenKeys.
+        """
+        self._call(self._dialect.expire_listen_key, listen_key)
+
     def _now(self) -> float:
         """The market clock."""
         return self._start_time + self._ticks * self._tick_seconds
@@ -908,6 +979,7 @@ class Simulator:
         """Arm ``fault`` for the next ``count`` REST requests (to ``path`` only, if given)."""
         if count < 1:
             raise ValueError("count must be >= 1")
+        self._dialect.check_rest_fault(fault)
 
         def arm() -> None:
             self._armed_rest.extend([(fault, path)] * count)
@@ -1024,11 +1096,17 @@ class Simulator:
         conn._writer = writer
         if fault is not None:
             conn._apply(fault)
+        self._dialect.on_open(conn, request)
+        pinger = None
+        if self._ws_ping_interval:
+            pinger = asyncio.create_task(conn._ping_loop(self._ws_ping_interval))
         self._changed()
         try:
             await self._read_loop(conn, ws, writer)
         finally:
             conn._open = False
+            if pinger is not None:
+                pinger.cancel()
             if not writer.done():
                 writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -1058,7 +1136,9 @@ class Simulator:
                     conn._queue.append(("pong", msg.data))
                     conn._wake.set()
             elif kind is WSMsgType.PONG:
-                pass
+                conn._pongs_received += 1
+                conn._unanswered = 0
+                self._changed()
             elif kind is WSMsgType.CLOSE:
                 conn._peer_close = msg.data if isinstance(msg.data, int) else 1005
                 self._changed()
@@ -1114,6 +1194,9 @@ class Simulator:
                 "fault: answering %s %s with HTTP %d", request.method, request.path, fault.status
             )
             return self._dialect.fault_response(fault.status)
+        # Authentication and the endpoint run at once, without awaiting: what
+        # they leave for each other (the fault, parsed parameters) cannot mix.
+        self._rest_fault = fault
         try:
             if route.private:
                 self._dialect.authenticate(request, body)
@@ -1122,6 +1205,8 @@ class Simulator:
             self._counts["rest_rejected"] += 1
             logger.warning("rejected %s %s: %s", request.method, request.path, exc)
             return self._dialect.error_response(exc)
+        finally:
+            self._rest_fault = None
 
     def _take_rest_fault(self, path: str) -> RestFault | None:
         for i, (fault, only) in enumerate(self._armed_rest):
