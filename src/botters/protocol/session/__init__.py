@@ -157,6 +157,7 @@ from ._events import (
     WithdrawSend,
 )
 from ._machine import Session, SessionError, State
+from ._replies import PendingReplies, ReplyKey
 from ._tokens import GMOCoinToken, HttpResult, KuCoinBullet, ListenKey, Ticket, TokenFlow
 
 __all__ = [
@@ -194,9 +195,11 @@ __all__ = [
     "Opened",
     "OutgoingData",
     "Pacing",
+    "PendingReplies",
     "ProtocolPing",
     "ProtocolPong",
     "RandomSource",
+    "ReplyKey",
     "Report",
     "Resumed",
     "Rotate",
