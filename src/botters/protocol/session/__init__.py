@@ -78,6 +78,12 @@ call ``timer``. Re-read ``deadline`` after every call whose result is not
 not open), :attr:`Session.idle_since` the idle signal, :meth:`Session.queued`
 the frames a connection's send pacing holds back.
 
+Requests matched to their replies by id (Binance's WebSocket API, OKX and
+Bybit order entry) are bookkept beside the machine, not in it:
+:class:`PendingReplies` files each request's waiter under its id and
+connection, pairs replies with them and hands back the waiters of a lost
+connection (``WebSocketApp.request`` is built on it).
+
 A sketch of an asyncio adapter (one task per connection reads frames and feeds
 ``frame_received``; one timer task; ``run`` executes actions)::
 
