@@ -79,7 +79,7 @@ async def until_puts(adapter: AdapterUnderTest, server: UserDataServer, n: int) 
     await adapter.wait_for(lambda: len(server.puts()) >= n, timeout=WAIT, what=f"{n} PUTs")
 
 
-@pytest.mark.parametrize("style", ["context", "response", "fetch"])
+@pytest.mark.parametrize("style", ["context", "response", "fetch", "fetch-result"])
 def test_initialize_hands_the_keepalive_to_the_client(
     adapter: AdapterUnderTest, server: UserDataServer, tls: Any, style: str
 ) -> None:
@@ -90,9 +90,14 @@ def test_initialize_hands_the_keepalive_to_the_client(
                 await store.initialize(c.post(URL))
             elif style == "response":
                 resp = await c.post(URL)
+                assert resp.keepalive_sink is c
                 await store.initialize(resp)
-            else:
+            elif style == "fetch":
                 await store.initialize(c.fetch("POST", URL))
+            else:
+                result = await c.fetch("POST", URL)
+                assert result.response.keepalive_sink is c
+                await store.initialize(result)
             assert store.take_keepalive_requests() == []
             assert c.keepalives == (store.keepalive,)
             await until_puts(adapter, server, 3)
