@@ -38,6 +38,9 @@ What the session machine consumes:
   on every reconnect (pybotters signed in place and broke re-signing; quirk 8.8).
 * :func:`pacing_for`: the exchange's documented limit on how fast a client may
   send on one connection (:class:`~botters.protocol._pacing.Pacing`), if any.
+* :func:`request_id_field`: the name of the field a request's id goes in and
+  its reply echoes (``id``; Bybit's ``reqId``/``req_id``), for
+  ``WebSocketApp.request`` (:class:`~botters.protocol.session.PendingReplies`).
 
 Design notes
 ------------
@@ -85,6 +88,7 @@ __all__ = [
     "path_segments",
     "reason_text",
     "registered_ws_hosts",
+    "request_id_field",
     "resolve_ws",
     "sign_outgoing",
     "ws_route_for",
@@ -353,6 +357,9 @@ class WsRoute:
     pacing: Pacing | Callable[[URLParts], Pacing | None] | None = None
     """The documented per-connection send limit, or a function choosing it by URL
     (Binance's spot and futures hosts differ); ``None`` where none is documented."""
+    request_id: str | Callable[[URLParts], str] = "id"
+    """The field a request's id goes in, which its reply echoes (or a function
+    choosing it by URL: Bybit's trade stream and its other streams differ)."""
 
     def name_for(self, parts: URLParts) -> str:
         """The API name whose credentials serve a connection to ``parts``."""
@@ -372,6 +379,11 @@ class WsRoute:
         if pacing is None or isinstance(pacing, Pacing):
             return pacing
         return pacing(parts)
+
+    def request_id_for(self, parts: URLParts) -> str:
+        """The id field of requests on a connection to ``parts``."""
+        field_name = self.request_id
+        return field_name if isinstance(field_name, str) else field_name(parts)
 
     def logs_in(self, parts: URLParts) -> bool:
         """Whether a connection to ``parts`` sends a login message (given credentials)."""
@@ -535,6 +547,23 @@ def pacing_for(url: str | URLParts) -> Pacing | None:
     """
     found = _lookup(url)
     return None if found is None else found[0].pacing_for(found[1])
+
+
+def request_id_field(url: str | URLParts) -> str:
+    """The field a request on ``url`` carries its id in, and its reply echoes.
+
+    ``"id"`` for hosts botters does not know and for most that it does
+    (Binance's WebSocket API, OKX); Bybit names it ``reqId`` on its trade
+    stream and ``req_id`` elsewhere (see
+    :mod:`botters.protocol.exchanges.bybit._ws`).
+
+    >>> request_id_field("wss://ws-api.binance.com/ws-api/v3")
+    'id'
+    >>> request_id_field("wss://stream.bybit.com/v5/trade"), request_id_field("ws://127.0.0.1/")
+    ('reqId', 'id')
+    """
+    found = _lookup(url)
+    return "id" if found is None else found[0].request_id_for(found[1])
 
 
 def answer_server_ping(url: str | URLParts, frame: Frame) -> Frame | None:

@@ -10,7 +10,9 @@ differs. So the adapter-neutral half lives here, once:
   precise type on each adapter;
 * :class:`BaseClient`: the credentials, ``base_url``, :meth:`BaseClient.build`
   and the ``get``/``post``/``put``/``delete`` shorthands, on top of each
-  adapter's ``request``.
+  adapter's ``request``; and :meth:`BaseClient.keep_alive`, which repeats a
+  store's :class:`~botters.protocol.store.KeepAlive` through the client (the
+  loop is here, once; each adapter only starts it as a task it owns).
 
 Nothing here imports aiohttp or trio.
 """
@@ -18,11 +20,12 @@ Nothing here imports aiohttp or trio.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, Self, TypeVar
 
 from botters._apis import load_apis
 from botters._version import __version__
@@ -37,7 +40,11 @@ from ._errors import ClientClosedError
 from ._json import JSONDecodeError, loads
 from ._limits import make_limiter
 
+if TYPE_CHECKING:
+    from botters.protocol.store import KeepAlive
+
 __all__ = [
+    "KEEPALIVE_SEND_TIMEOUT",
     "PLAIN_BODY",
     "REDIRECTS",
     "USER_AGENT",
@@ -50,6 +57,14 @@ __all__ = [
     "refuse_json",
     "safe_url",
 ]
+
+logger = logging.getLogger("botters.http")
+
+KEEPALIVE_SEND_TIMEOUT: Final = 30.0
+"""Seconds one keep-alive send may take before it counts as failed (and is retried)."""
+
+_BODY_SHOWN: Final = 200
+"""Characters of a failed keep-alive's answer that its log line shows."""
 
 USER_AGENT: Final = f"botters/{__version__}"
 """The ``User-Agent`` both clients send unless told otherwise."""
@@ -203,6 +218,8 @@ class BaseClient(Generic[UrlT, RespT]):
         self._owner: BaseClient[Any, Any] | None = None  # set on with_apis() views only
         self._closed = False
         self._limiter: RateLimiter | None = make_limiter(rate_limit)
+        # The KeepAlive requests being carried; shared by reference with views.
+        self._carried: set[KeepAlive] = set()
 
     @property
     def limiter(self) -> RateLimiter | None:
@@ -302,6 +319,120 @@ class BaseClient(Generic[UrlT, RespT]):
     def base_url(self) -> str:
         """The prefix for relative request URLs."""
         return self._base_url
+
+    # -- keep-alive requests -------------------------------------------------------------
+
+    @property
+    def keepalives(self) -> tuple[KeepAlive, ...]:
+        """The :class:`~botters.protocol.store.KeepAlive` requests being repeated now.
+
+        A request leaves this once its loop has ended: after
+        :meth:`KeepAlive.stop <botters.protocol.store.KeepAlive.stop>` (at the
+        loop's next turn) or when the client closes.
+        """
+        return tuple(self._carried)
+
+    def keep_alive(self, request: KeepAlive) -> None:
+        """Repeat ``request`` in the background until it is stopped or the client closes.
+
+        This is how a store's REST call that must be repeated (Binance's
+        listenKey ``PUT``) gets carried out: a store given a response of this
+        client (every response carries ``keepalive_sink``: this client) hands
+        its :class:`~botters.protocol.store.KeepAlive` here. The request is
+        sent through this client, so it is signed and rate-limited like any
+        request, first after ``request.first_delay`` s and then every
+        ``request.interval`` s. A failure (an exception or a non-2xx answer)
+        is logged on ``botters.http`` at WARNING and retried sooner
+        (:meth:`KeepAlive.next_delay
+        <botters.protocol.store.KeepAlive.next_delay>`: 1, 2, 4 ... 60 s),
+        then the schedule resumes; it never stops the client. Returns at
+        once; giving the same request twice does nothing.
+
+        The background task belongs to the client (on a :meth:`with_apis`
+        view: to its owner; the view's credentials sign): it is cancelled
+        and awaited when the client closes.
+
+        Raises:
+            ClientClosedError: the client is closed.
+            ConfigError: the client cannot run a background task (trio:
+                outside ``async with``; asyncio: no running event loop).
+        """
+        if self._closed:
+            raise ClientClosedError("this Client is closed")
+        if request in self._carried or request.stopped:
+            return
+        self._start_keepalive(request)
+        self._carried.add(request)
+        logger.debug("%r: carrying %r (%s)", self, request, request.describe())
+
+    def _start_keepalive(self, request: KeepAlive) -> None:
+        """Run :meth:`_keepalive_loop` for ``request`` as a task the client owns."""
+        raise NotImplementedError
+
+    def _keepalive_options(self) -> dict[str, Any]:
+        """``fetch`` options bounding one keep-alive send by :data:`KEEPALIVE_SEND_TIMEOUT`."""
+        raise NotImplementedError
+
+    async def _keepalive_loop(
+        self, request: KeepAlive, sleep: Callable[[float], Awaitable[object]]
+    ) -> None:
+        """Send ``request`` on its schedule until it is stopped or the client closes.
+
+        Adapter-neutral: ``sleep`` is the adapter's. Never raises but for
+        cancellation, so it can run in a trio nursery without taking the
+        client down.
+        """
+        failures = 0
+        delay = request.first_delay
+        what = request.name or request.describe()
+        try:
+            while True:
+                if delay > 0:
+                    await sleep(delay)
+                if request.stopped or self._closed:
+                    return
+                try:
+                    result = await self.fetch(  # type: ignore[attr-defined]
+                        request.method,
+                        request.url,
+                        params=dict(request.params),
+                        **self._keepalive_options(),
+                    )
+                except ClientClosedError:
+                    return
+                except Exception as exc:
+                    failures += 1
+                    delay = request.next_delay(failures)
+                    reason = request.redact(str(exc) or type(exc).__name__)[:_BODY_SHOWN]
+                    logger.warning(
+                        "keep-alive %s failed (%s: %s); retrying in %g s",
+                        what,
+                        type(exc).__name__,
+                        reason,
+                        delay,
+                    )
+                    continue
+                status = result.response.status
+                if 200 <= status < 300:
+                    if failures:
+                        logger.info("keep-alive %s succeeded again", what)
+                    failures = 0
+                    delay = request.interval
+                    continue
+                failures += 1
+                delay = request.next_delay(failures)
+                body = " ".join(str(result.text).split())
+                if len(body) > _BODY_SHOWN:
+                    body = body[: _BODY_SHOWN - 1] + "…"
+                logger.warning(
+                    "keep-alive %s failed: HTTP %d %s; retrying in %g s",
+                    what,
+                    status,
+                    request.redact(body),
+                    delay,
+                )
+        finally:
+            self._carried.discard(request)
 
     def request(self, method: str, url: UrlT, **kwargs: Any) -> RequestContext[RespT]:
         """Send a request (see the adapter's client)."""

@@ -19,6 +19,7 @@ Hierarchy::
         │   ├── TooManyRedirectsError
         │   └── HandshakeError    a WebSocket upgrade was refused
         └── WebSocketClosedError       a send on a WebSocket that is not open
+            └── ReplyLostError    a request's connection was lost before its reply
 
     BottersError
     └── ClientClosedError         the Client was used after close() (also a RuntimeError)
@@ -37,6 +38,7 @@ __all__ = [
     "ConnectionLostError",
     "HTTPStatusError",
     "HandshakeError",
+    "ReplyLostError",
     "TLSError",
     "TooManyRedirectsError",
     "TransportError",
@@ -118,6 +120,16 @@ class HandshakeError(HTTPStatusError):
 
 class WebSocketClosedError(TransportError):
     """A message was sent on a WebSocket connection that is closed or closing."""
+
+
+class ReplyLostError(WebSocketClosedError):
+    """The connection a ``WebSocketApp.request`` went out on was lost before its reply came.
+
+    The request may or may not have been carried out by the exchange (it may
+    have been lost before it arrived, or its reply after it was processed).
+    botters does not send it again after the reconnect: an order must not be
+    placed twice. Check the order's state (by its client order id) instead.
+    """
 
 
 class ClientClosedError(BottersError, RuntimeError):

@@ -30,6 +30,17 @@ writer, which completes it once the frame is written) or reports it
 still held is withdrawn: that frame is never sent (so a caller that gave up
 never has an order go out behind its back); one already released is written.
 
+Requests by id. :meth:`BaseApp.request` sends a JSON request and waits for
+the reply that echoes its id (Binance's WebSocket API, OKX and Bybit order
+entry). The table of pending ids is the core's
+:class:`~botters.protocol.session.PendingReplies`; here a request is filed
+(with an id generated when it has none, in the field the exchange's route
+names), sent like any ``send_json`` (so signed at send time and paced), and
+its waiter is completed by the receive loop (:meth:`BaseApp._reply_received`,
+reached only while something is pending) or failed when its connection is
+lost (:class:`~botters.ReplyLostError`; never re-sent). The adapters supply
+only the timeout (:meth:`BaseApp._bounded`).
+
 The adapter supplies the clock (``loop.time`` / ``trio.current_time``) and
 the few operations that need its event loop: queueing a frame on a
 connection (and, for an awaited send, something to await), opening and
@@ -54,7 +65,7 @@ from typing import Any, Final, Generic, TypeAlias, TypeVar
 from botters.protocol._credentials import Apis
 from botters.protocol._errors import ConfigError
 from botters.protocol._request import Request, _split_url
-from botters.protocol._ws import app_ping_for
+from botters.protocol._ws import app_ping_for, request_id_field
 from botters.protocol.session import (
     DELIVER,
     Action,
@@ -63,6 +74,7 @@ from botters.protocol.session import (
     FeedInterrupted,
     HttpRequest,
     OpenConnection,
+    PendingReplies,
     Report,
     SendFrame,
     SendPing,
@@ -76,9 +88,9 @@ from botters.protocol.session import (
 from botters.protocol.store import FetchSnapshot, Resubscribe, ResyncRequest
 
 from ._auth import Auth
-from ._dispatch import UNPARSED, Dispatcher, Handler, HandlerKind, HandlerSpec
-from ._errors import TransportError, WebSocketClosedError
-from ._json import JSONDecodeError, loads
+from ._dispatch import NOT_JSON, UNPARSED, Dispatcher, Handler, HandlerKind, HandlerSpec
+from ._errors import ReplyLostError, TransportError, WebSocketClosedError
+from ._json import JSONDecodeError, fast_loads, loads
 from ._json import dumps as _dumps
 from ._reports import report_lines
 from ._streams import DEFAULT_MAXSIZE, MessageStream
@@ -93,6 +105,7 @@ __all__ = [
     "BaseConnection",
     "HttpDone",
     "initial_messages",
+    "no_reply",
     "origin_of",
     "reason_text",
     "redact",
@@ -181,6 +194,15 @@ def initial_messages(send_str: Any, send_bytes: Any, send_json: Any) -> list[str
         items = send_json if isinstance(send_json, list) else [send_json]
         out.extend(item if isinstance(item, Mapping) else _dumps(item) for item in items)
     return out
+
+
+def no_reply(message: Any, timeout: float) -> TimeoutError:
+    """The error of a :meth:`BaseApp.request` whose reply did not come within ``timeout`` s."""
+    what = message.get("method") or message.get("op") if isinstance(message, Mapping) else None
+    name = f"{what!r} request" if isinstance(what, str) else "request"
+    return TimeoutError(
+        f"no reply to the {name} within {timeout:g} s (it may have been carried out all the same)"
+    )
 
 
 def _token_body(text: str) -> Any:
@@ -304,6 +326,13 @@ class BaseConnection:
         """Fail ``done`` (if not complete yet) with ``error``."""
         raise NotImplementedError
 
+    def _resolve_done(self, done: Any, value: Any) -> None:
+        """Complete ``done`` (if not complete yet) with ``value``, what ``_wait_done`` returns."""
+        raise NotImplementedError
+
+    def _abandon_done(self, done: Any) -> None:
+        """``done`` will never be awaited: make sure it cannot complain about that."""
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<WebSocketConnection {self.conn_id} {state} {self._app._origin}>"
@@ -379,6 +408,10 @@ class BaseApp(Generic[ConnT]):
         # (connection, completion).
         self._tickets: dict[int, tuple[BaseConnection, Any]] = {}
         self._ticket_count = itertools.count(1)
+        # Requests waiting for their reply (request()); the random prefix keeps
+        # generated ids apart from the user's own.
+        self._replies = PendingReplies(prefix=f"bt{random.getrandbits(32):08x}")
+        self._id_field = request_id_field(url)
         self._give_clock()
 
     def _give_clock(self) -> None:
@@ -417,6 +450,7 @@ class BaseApp(Generic[ConnT]):
         self._feed(self._session.url_changed(url, now=self._clock()))
         self._origin = self._dispatcher.name = origin_of(url)
         self._set_keepalive(url)
+        self._id_field = request_id_field(url)
 
     @property
     def state(self) -> State:
@@ -466,6 +500,100 @@ class BaseApp(Generic[ConnT]):
     ) -> MessageStream:
         """:meth:`stream` taking the filters as one list (AsyncWebsocketStreamInterface's name)."""
         return self.stream(*(filters or ()), maxsize=maxsize)
+
+    async def request(self, message: Mapping[str, Any], *, timeout: float | None = 10.0) -> Any:
+        """Send a JSON request and return the reply that carries its id.
+
+        For WebSocket APIs that answer each request with a message echoing
+        its id: Binance's WebSocket API (``{"id": ..., "status": 200,
+        "result": ...}``), OKX order entry (``id``), Bybit's trade stream
+        (``reqId``; the field name comes from the exchange's route, ``id``
+        for hosts botters does not know). Replies may come in any order;
+        each request gets its own. It is called ``request`` because that is
+        what these exchanges call the message (Binance: "request" and
+        "response"; Bybit ``reqId``), and it is the WebSocket counterpart of
+        ``Client.request``: one call, one answer.
+
+        The request is sent on the open connection exactly as
+        ``current_ws.send_json(message)`` would send it: signed at send time
+        where the host signs messages (Binance WebSocket API, Bybit order
+        entry), waiting its turn where the exchange limits how fast a client
+        may send. Without an id it gets a fresh one (a string), on a copy;
+        ``message`` is never modified. The reply is also delivered to the
+        handlers and streams as every message is (the same object), and a
+        reply nobody waits for (after a timeout) is just a message.
+
+        Waits for the app to be open first (within ``timeout``). It is a
+        one-off: not replayed after a reconnect.
+
+        Args:
+            message: The request, a JSON object (``dict``).
+            timeout: Seconds to wait for the app to open, the send, and the
+                reply; ``None``: no limit (until the connection is lost).
+
+        Returns:
+            The reply, parsed. Error replies (Binance's ``"status": 400``,
+            Bybit's ``retCode`` != 0) are returned too: what an error is
+            depends on the exchange and the method.
+
+        Raises:
+            TimeoutError: no reply within ``timeout``; the id is forgotten.
+                The request may have been carried out all the same.
+            ReplyLostError: the connection was lost before the reply came; the
+                request is **not** sent again after the reconnect (an order
+                must not be placed twice), and may have been carried out.
+            WebSocketClosedError: the app is closed (or the send failed).
+            ConfigError: ``message`` is not a dict, its id is neither a string
+                nor an integer, or a request with that id is pending.
+        """
+        if not isinstance(message, Mapping):
+            raise ConfigError(
+                f"request() sends a JSON object (a dict), not {type(message).__name__}"
+            )
+        if timeout is None:
+            return await self._request(message)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+            raise ConfigError(f"timeout= takes seconds (a number >= 0) or None, not {timeout!r}")
+        return await self._bounded(self._request(message), timeout, message)
+
+    async def _request(self, message: Mapping[str, Any]) -> Any:
+        await self._wait_open()
+        conn = self.current_ws
+        if conn is None or conn.closed:  # lost again at once, or closing
+            raise WebSocketClosedError(f"{self!r} has no open connection to send the request on")
+        done = conn._completion()
+        data, key = self._replies.add(
+            message, field=self._id_field, conn_id=conn.conn_id, waiter=(conn, done)
+        )
+        awaited = False
+        try:
+            await self._user_send(conn, data)
+            awaited = True
+            return await conn._wait_done(done)
+        finally:
+            self._replies.forget(key)
+            if not awaited:  # the send failed: nobody will wait for the reply
+                conn._abandon_done(done)
+
+    async def _bounded(self, request: Awaitable[Any], timeout: float, message: Any) -> Any:
+        """Await ``request`` for at most ``timeout`` s, else raise :func:`no_reply`'s error."""
+        raise NotImplementedError
+
+    def _reply_received(self, data: str | bytes, parsed: Any) -> None:
+        """Complete the request ``data`` answers, if any (called only while requests wait).
+
+        ``parsed`` is what the receive loop parsed for the handlers; when it
+        parsed nothing (no JSON handler), the frame is parsed here.
+        """
+        if parsed is NOT_JSON:
+            try:
+                parsed = fast_loads(data)
+            except ValueError:
+                return
+        found = self._replies.match(parsed)
+        if found is not None:
+            conn, done = found
+            conn._resolve_done(done, parsed)
 
     async def heartbeat(self, timeout: float = 10.0) -> None:
         """Check that the peer answers: PING the open connection and wait for its PONG.
@@ -653,6 +781,15 @@ class BaseApp(Generic[ConnT]):
         self._feed(self._session.connect_failed(cid, why, status=status, now=self._clock()))
 
     def _connection_lost(self, cid: int, code: int | None, reason: str, clean: bool) -> None:
+        if self._replies:
+            waiting = self._replies.lost(cid)
+            if waiting:
+                why = (
+                    f"connection {cid} was lost before the reply came ({reason or 'closed'}); "
+                    "the request is not sent again and may have been carried out"
+                )
+                for conn, done in waiting:
+                    conn._fail_done(done, ReplyLostError(why))
         self._feed(
             self._session.connection_lost(
                 cid, code=code, reason=reason, clean=clean, now=self._clock(), wall=time.time()

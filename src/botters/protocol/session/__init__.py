@@ -78,6 +78,12 @@ call ``timer``. Re-read ``deadline`` after every call whose result is not
 not open), :attr:`Session.idle_since` the idle signal, :meth:`Session.queued`
 the frames a connection's send pacing holds back.
 
+Requests matched to their replies by id (Binance's WebSocket API, OKX and
+Bybit order entry) are bookkept beside the machine, not in it:
+:class:`PendingReplies` files each request's waiter under its id and
+connection, pairs replies with them and hands back the waiters of a lost
+connection (``WebSocketApp.request`` is built on it).
+
 A sketch of an asyncio adapter (one task per connection reads frames and feeds
 ``frame_received``; one timer task; ``run`` executes actions)::
 
@@ -157,6 +163,7 @@ from ._events import (
     WithdrawSend,
 )
 from ._machine import Session, SessionError, State
+from ._replies import PendingReplies, ReplyKey
 from ._tokens import GMOCoinToken, HttpResult, KuCoinBullet, ListenKey, Ticket, TokenFlow
 
 __all__ = [
@@ -194,9 +201,11 @@ __all__ = [
     "Opened",
     "OutgoingData",
     "Pacing",
+    "PendingReplies",
     "ProtocolPing",
     "ProtocolPong",
     "RandomSource",
+    "ReplyKey",
     "Report",
     "Resumed",
     "Rotate",

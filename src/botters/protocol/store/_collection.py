@@ -283,7 +283,16 @@ class DataStoreCollection:
         """Give ``request`` to the client ``response`` came from, or keep it for the caller."""
         carrier = getattr(response.sink, "keep_alive", None)
         if carrier is not None:
-            carrier(request)
+            try:
+                carrier(request)
+            except BottersError as exc:  # e.g. a trio client outside `async with`
+                self._keepalives.append(request)
+                logger.warning(
+                    "%r: %r kept for take_keepalive_requests(): the client cannot carry it (%s)",
+                    self,
+                    request,
+                    exc,
+                )
             return
         self._keepalives.append(request)
         logger.info(
@@ -300,7 +309,9 @@ class DataStoreCollection:
         Each argument may be:
 
         * an awaitable resolving to any of the forms below, such as
-          ``client.get("/v1/me/getpositions", params=...)`` from either adapter;
+          ``client.get("/v1/me/getpositions", params=...)`` or
+          ``client.fetch("GET", ...)`` from either adapter;
+        * a ``FetchResult`` (what ``client.fetch`` returns);
         * a response object with ``.url`` and ``.json()`` (``json()`` may be
           a coroutine, as in aiohttp, or a plain method, as in httpx/requests);
         * a ``(url, parsed_json)`` pair;
@@ -374,6 +385,11 @@ async def _resolve(response: Any) -> RestResponse:
     for _ in range(8):
         if isinstance(response, (RestResponse, tuple)):
             return _coerce(response)
+        if hasattr(response, "response") and hasattr(response, "data"):
+            # A FetchResult (``client.fetch(...)``): the body is read and parsed already.
+            inner = response.response
+            sink = getattr(inner, "keepalive_sink", None)
+            return RestResponse(str(inner.url), response.data, sink)
         if hasattr(response, "url") and hasattr(response, "json"):
             data = response.json()
             if inspect.isawaitable(data):

@@ -31,6 +31,7 @@ Errors. aiohttp's exceptions raised by these methods are mapped to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl as _ssl
 import sys
 import time
@@ -49,6 +50,7 @@ from botters.protocol._request import Request
 from botters.protocol.limits import Reservation
 from botters.transports._auth import Auth
 from botters.transports._client import (
+    KEEPALIVE_SEND_TIMEOUT,
     PLAIN_BODY,
     REDIRECTS,
     USER_AGENT,
@@ -68,6 +70,7 @@ from ._resolver import PinnedResolver
 
 if TYPE_CHECKING:
     from botters.protocol.session import Backoff
+    from botters.protocol.store import KeepAlive
     from botters.transports._dispatch import HandlerSpec
 
     from ._ws import WebSocketApp
@@ -135,6 +138,7 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         super().__init__(apis, base_url, rate_limit)
         self._resolver: PinnedResolver | None = None
         self._apps: set[WebSocketApp] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # keep-alive loops (strong references)
         if session is not None:
             if session_kwargs or resolve is not None or ssl is not None:
                 raise ConfigError(
@@ -177,7 +181,7 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         await self.close()
 
     async def close(self) -> None:
-        """Close every WebSocketApp, then the session if botters created it.
+        """Stop the keep-alive loops, close every WebSocketApp, then the session if botters made it.
 
         Every background task is cancelled and awaited and every socket is
         closed before this returns. Calling it twice is harmless. A session
@@ -190,6 +194,12 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
         if self._view_owner() is not None:
             return
         try:
+            while self._tasks:
+                tasks = set(self._tasks)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._tasks -= tasks
             while self._apps:
                 await self._apps.pop().close()
         finally:
@@ -328,6 +338,7 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
                 resp = await self._follow(resp, signed, unsigned, kwargs, max_redirects)
             if self._limiter is not None:
                 observe(self._limiter, unsigned, resp.status, resp.headers, key)
+            _mark(resp, self)
         except MAPPED as exc:
             raise map_error(exc, safe_url(signed)) from exc
         except RuntimeError as exc:
@@ -416,6 +427,26 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
             resp = await self._session.request(method, target, data=body, headers=headers, **kwargs)
         return resp
 
+    # -- keep-alive requests ------------------------------------------------------------
+
+    def _start_keepalive(self, request: KeepAlive) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise ConfigError(
+                "keep_alive() needs a running event loop (call it from async code)"
+            ) from None
+        owner = self._view_owner()
+        tasks = owner._tasks if isinstance(owner, Client) else self._tasks
+        task = loop.create_task(
+            self._keepalive_loop(request, asyncio.sleep), name=f"botters keep-alive {request!r}"
+        )
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def _keepalive_options(self) -> dict[str, Any]:
+        return {"timeout": aiohttp.ClientTimeout(total=KEEPALIVE_SEND_TIMEOUT)}
+
     # -- WebSocket -----------------------------------------------------------------------
 
     def ws_connect(
@@ -496,3 +527,16 @@ class Client(BaseClient[str | yarl.URL, aiohttp.ClientResponse]):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<botters.Client {state} base_url={self._base_url!r} apis={list(self._apis)}>"
+
+
+def _mark(resp: aiohttp.ClientResponse, client: Client) -> None:
+    """Mark ``resp`` as coming from ``client``, for ``DataStoreCollection.initialize``.
+
+    A store that needs a request repeated (Binance's listenKey keep-alive)
+    gives it to ``response.keepalive_sink``. aiohttp's response class is not
+    ours and must not be subclassed, so the mark is a plain attribute of ours
+    (aiohttp has none of that name); should aiohttp ever refuse new
+    attributes, the store falls back to ``take_keepalive_requests()``.
+    """
+    with contextlib.suppress(AttributeError):
+        resp.keepalive_sink = client  # type: ignore[attr-defined]

@@ -58,6 +58,7 @@ from botters.transports._wsapp import (
     BaseApp,
     BaseConnection,
     HttpDone,
+    no_reply,
 )
 
 from ._errors import MAPPED, map_error
@@ -115,15 +116,27 @@ class WebSocketConnection(BaseConnection):
         self._wake.set()
         return True
 
-    def _completion(self) -> asyncio.Future[None]:
+    def _completion(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
 
-    def _wait_done(self, done: asyncio.Future[None]) -> Awaitable[None]:
+    def _wait_done(self, done: asyncio.Future[Any]) -> Awaitable[Any]:
         return done
 
-    def _fail_done(self, done: asyncio.Future[None], error: BaseException) -> None:
+    def _fail_done(self, done: asyncio.Future[Any], error: BaseException) -> None:
         if not done.done():
             done.set_exception(error)
+
+    def _resolve_done(self, done: asyncio.Future[Any], value: Any) -> None:
+        if not done.done():
+            done.set_result(value)
+
+    def _abandon_done(self, done: asyncio.Future[Any]) -> None:
+        # A future failed and never awaited is logged by asyncio when collected.
+        if done.done():
+            if not done.cancelled():
+                done.exception()
+        else:
+            done.cancel()
 
 
 class WebSocketApp(BaseApp[WebSocketConnection]):
@@ -191,6 +204,13 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
 
     async def _checkpoint(self) -> None:
         await asyncio.sleep(0)
+
+    async def _bounded(self, request: Awaitable[Any], timeout: float, message: Any) -> Any:
+        try:
+            async with asyncio.timeout(timeout):
+                return await request
+        except TimeoutError:
+            raise no_reply(message, timeout) from None
 
     async def _ping(self, conn: WebSocketConnection, payload: bytes, timeout: float) -> bool:
         pong: asyncio.Future[None] = self._loop.create_future()
@@ -443,6 +463,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
         dispatcher = self._dispatcher
         receive = ws.receive
         cid = conn.conn_id
+        replies = self._replies
         while True:
             msg = await receive()
             kind = msg.type
@@ -455,6 +476,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                         parsed, for_session = UNPARSED, NOT_PARSED
                 else:
                     parsed, for_session = NOT_JSON, NOT_PARSED
+                if replies:  # request()s wait: is this one's reply?
+                    self._reply_received(data, parsed)
                 actions = frame_received(cid, data, for_session, clock())
                 if actions is DELIVER_ONLY:
                     dispatcher.deliver(data, conn, parsed)

@@ -49,7 +49,7 @@ import ssl as _ssl
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urljoin
 
 import trio
@@ -61,6 +61,7 @@ from botters.protocol._request import Headers, Request, URLParts
 from botters.protocol.limits import Reservation
 from botters.transports._auth import Auth
 from botters.transports._client import (
+    KEEPALIVE_SEND_TIMEOUT,
     PLAIN_BODY,
     REDIRECTS,
     USER_AGENT,
@@ -87,6 +88,9 @@ from ._net import make_ssl_context, open_stream, parse_pins
 from ._pool import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_PER_HOST, ConnectionPool
 from ._response import Response, ResponseHeaders
 from ._ws import WebSocketApp, ws_connect
+
+if TYPE_CHECKING:
+    from botters.protocol.store import KeepAlive
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -379,6 +383,18 @@ class Client(BaseClient[str, Response]):
 
     def _forget(self, app: WebSocketApp) -> None:
         self._apps.discard(app)
+
+    # -- keep-alive requests ------------------------------------------------------------
+
+    def _start_keepalive(self, request: KeepAlive) -> None:
+        # In the client's nursery (a view's: its owner's), so the loop ends with
+        # `async with`; _spawn raises ConfigError outside it.
+        self._spawn(
+            self._keepalive_loop, request, trio.sleep, name=f"botters keep-alive {request!r}"
+        )
+
+    def _keepalive_options(self) -> dict[str, Any]:
+        return {"timeout": KEEPALIVE_SEND_TIMEOUT}
 
     def _tls_context(self) -> _ssl.SSLContext:
         if self._ssl_context is None:
@@ -723,6 +739,7 @@ class Client(BaseClient[str, Response]):
                 head = await conn.receive_head()
                 buffered, complete = conn.buffered_data()
                 return Response(
+                    sink=self,
                     status=head.status_code,
                     reason=head.reason.decode("latin-1"),
                     headers=ResponseHeaders(

@@ -207,6 +207,7 @@ class Response:
         "headers",
         "history",
         "http_version",
+        "keepalive_sink",
         "method",
         "reason",
         "status",
@@ -227,7 +228,11 @@ class Response:
         buffered: list[bytes] | None = None,
         complete: bool = True,
         safe_url: str | None = None,
+        sink: Any = None,
     ) -> None:
+        self.keepalive_sink: Any = sink
+        """The client this came from: a store that needs a request repeated
+        (Binance's listenKey) gives it to ``keepalive_sink.keep_alive``."""
         self.status = status
         self.reason = reason
         self.headers = headers

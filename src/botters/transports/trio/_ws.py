@@ -83,6 +83,7 @@ from botters.transports._wsapp import (
     BaseApp,
     BaseConnection,
     HttpDone,
+    no_reply,
 )
 
 from ._net import make_ssl_context, open_stream
@@ -108,23 +109,26 @@ _CLOSE: Final = 4
 
 
 class _Pending:
-    """The completion of one awaited send."""
+    """The completion of one awaited send, or of a request (then it carries the reply)."""
 
-    __slots__ = ("error", "event")
+    __slots__ = ("error", "event", "value")
 
     def __init__(self) -> None:
         self.event = trio.Event()
         self.error: BaseException | None = None
+        self.value: Any = None
 
-    def done(self, error: BaseException | None = None) -> None:
+    def done(self, error: BaseException | None = None, value: Any = None) -> None:
         if not self.event.is_set():
             self.error = error
+            self.value = value
             self.event.set()
 
-    async def wait(self) -> None:
+    async def wait(self) -> Any:
         await self.event.wait()
         if self.error is not None:
             raise self.error
+        return self.value
 
 
 _OutItem = tuple[int, Any, "_Pending | None"]
@@ -180,11 +184,14 @@ class WebSocketConnection(BaseConnection):
     def _completion(self) -> _Pending:
         return _Pending()
 
-    def _wait_done(self, done: _Pending) -> Awaitable[None]:
+    def _wait_done(self, done: _Pending) -> Awaitable[Any]:
         return done.wait()
 
     def _fail_done(self, done: _Pending, error: BaseException) -> None:
         done.done(error)
+
+    def _resolve_done(self, done: _Pending, value: Any) -> None:
+        done.done(value=value)
 
     def _fail_outbox(self, error: BaseException) -> None:
         outbox = self._outbox
@@ -290,6 +297,11 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
 
     async def _checkpoint(self) -> None:
         await trio.lowlevel.checkpoint()
+
+    async def _bounded(self, request: Awaitable[Any], timeout: float, message: Any) -> Any:
+        with trio.move_on_after(timeout):
+            return await request
+        raise no_reply(message, timeout)
 
     async def _ping(self, conn: WebSocketConnection, payload: bytes, timeout: float) -> bool:
         pong = trio.Event()
@@ -635,6 +647,7 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
         dispatcher = self._dispatcher
         receive = wire.receive
         cid = conn.conn_id
+        replies = self._replies
         try:
             while True:
                 data = await receive()
@@ -645,6 +658,8 @@ class WebSocketApp(BaseApp[WebSocketConnection]):
                         parsed, for_session = UNPARSED, NOT_PARSED
                 else:
                     parsed, for_session = NOT_JSON, NOT_PARSED
+                if replies:  # request()s wait: is this one's reply?
+                    self._reply_received(data, parsed)
                 actions = frame_received(cid, data, for_session, clock())
                 if actions is DELIVER_ONLY:
                     dispatcher.deliver(data, conn, parsed)

@@ -25,6 +25,12 @@ Rules (https://bybit-exchange.github.io/docs/v5/ws/connect):
   one) and ``Referer``. botters adds or refreshes ``X-BAPI-TIMESTAMP`` at send
   time on a copy of the message, keeping any other header fields the user set;
   pybotters left a stale timestamp in place on reconnect (its quirk 8.8).
+* Request ids: a trade request carries ``reqId`` (a string the client
+  chooses) and its reply echoes it (``{"reqId": ..., "retCode": 0, "op":
+  "order.create", ...}``, same page); on the public and private streams the
+  field is ``req_id`` (``{"req_id": ..., "op": "subscribe", ...}`` and the
+  reply's ``"req_id"``, https://bybit-exchange.github.io/docs/v5/ws/connect).
+  :func:`request_id` names the one a URL uses, for ``WebSocketApp.request``.
 
 Hosts: ``stream.bybit.com`` and ``stream.bytick.com`` (``bybit``),
 ``stream-demo.bybit.com`` (``bybit_demo``; the docs say demo trading has no
@@ -55,6 +61,7 @@ __all__ = [
     "classify_reply",
     "is_pong",
     "login_message",
+    "request_id",
     "sign_trade_request",
 ]
 
@@ -128,6 +135,11 @@ def sign_trade_request(
     return {**message, "header": new_header}
 
 
+def request_id(parts: URLParts) -> str:
+    """``reqId`` on the trade stream (``/v5/trade``), ``req_id`` on every other stream."""
+    return "reqId" if "trade" in path_segments(parts) else "req_id"
+
+
 WS_ROUTES: Final = tuple(
     WsRoute(
         exchange="bybit",
@@ -138,6 +150,7 @@ WS_ROUTES: Final = tuple(
         classify_reply=classify_reply,
         app_ping=APP_PING,
         sign_outgoing=sign_trade_request,
+        request_id=request_id,
     )
     for hosts, name in (
         (("stream.bybit.com", "stream.bytick.com"), "bybit"),
