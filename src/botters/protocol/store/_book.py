@@ -446,7 +446,10 @@ class OrderBookStore(DataStore):
                 buffer = found.buffer = deque(maxlen=self._BUFFER_MAX)
             buffer.append(diff)
         if found.state is _UNSYNCED:
-            self._resync(book, "a diff arrived for a book without a snapshot", ws, gap=False)
+            # Expected at start and after a reconnect: not worth a warning.
+            self._resync(
+                book, "a diff arrived for a book without a snapshot", ws, gap=False, expected=True
+            )
         elif self._retry_due(found):
             self._resync(book, f"no snapshot {self._retry_delay(found):g} s after asking", ws)
         return False
@@ -458,8 +461,14 @@ class OrderBookStore(DataStore):
         if found is not None and clock is not None:
             found.last_update = clock()
 
-    def _resync(self, book: Hashable, reason: str, ws: Any, *, gap: bool = False) -> None:
-        """Drop ``book``, mark it resyncing and ask for a fresh snapshot (one log line)."""
+    def _resync(
+        self, book: Hashable, reason: str, ws: Any, *, gap: bool = False, expected: bool = False
+    ) -> None:
+        """Drop ``book``, mark it resyncing and ask for a fresh snapshot (one log line).
+
+        The line is a WARNING, or INFO when the resync is ``expected`` (the first
+        snapshot of a book, or the first after a reconnect).
+        """
         found = self._sync_for(book)
         dropped = self._drop_book(book)
         found.state = _RESYNCING
@@ -476,10 +485,14 @@ class OrderBookStore(DataStore):
             request = replace(request, _owner=self._self_ref, retry_after=self._retry_delay(found))
         found.request = request
         label = f"{self._EXCHANGE} {self.name}" if self._EXCHANGE else repr(self)
+        level = logging.INFO if expected else logging.WARNING
         if request is None:
-            logger.warning("%s %r: %s; book dropped until the next snapshot", label, book, reason)
+            logger.log(
+                level, "%s %r: %s; book dropped until the next snapshot", label, book, reason
+            )
         else:
-            logger.warning(
+            logger.log(
+                level,
                 "%s %r: %s; book dropped, resync requested (%s)",
                 label,
                 book,
