@@ -48,11 +48,15 @@ class Expect:
     events: Callable[[str, str], list[str]]
     """``(order id, side)`` -> the event lines, in order; the one with group ``price`` a fill."""
     position: Callable[[str], str]
-    """``side`` -> the position line, with group ``price``."""
+    """``side`` -> the position line, with group ``price``; on a spot venue the balances
+    line instead, with groups ``base0``, ``base1``, ``base_change`` (and ``quote...``)."""
     private_counts: str
     """The private channels' part of the summary (a regex). What comes after the last
     event the demo waits for (Bybit's ``wallet``, OKX's second ``account``) may be cut
     off by the close."""
+    spot: bool = False
+    setup: str | None = None
+    """The line of the REST calls made before the feeds, if the venue needs some."""
 
 
 def _signed(*parts: str) -> str:
@@ -134,6 +138,33 @@ EXPECT = {
         ),
         private_counts=r"orders 2, positions 2, account [12], replies 6",
     ),
+    "binance": Expect(
+        exchange="binance",
+        product="BTCUSDT",
+        order_path="/api/v3/order",
+        connected="connected (2 WebSockets) and subscribed to 4 streams in ",
+        head=rf"^BTCUSDT \+\d\.\d\ds  last {NUMBER}  bid (?P<bid>{NUMBER}) / "
+        rf"ask (?P<ask>{NUMBER})  volume [\d.]+$",
+        status=r" book synced, u \d+$",
+        order_id=r"\d+",
+        signed=_signed(
+            f"X-MBX-APIKEY {_key('binance')}", r"timestamp \d{13}", f"signature {HEX_SIGN}"
+        ),
+        events=lambda oid, side: [
+            rf"^  executionReport NEW +{oid}  MARKET {side} 0\.01$",
+            rf"^  executionReport TRADE +{oid}  {side} 0\.01 @ (?P<price>{NUMBER}) "
+            r"\(tradeId \d+\), FILLED$",
+        ],
+        position=lambda side: (
+            rf"^balances: BTC (?P<base0>{NUMBER}) -> (?P<base1>{NUMBER}) "
+            rf"\((?P<base_change>[+-]{NUMBER})\), USDT (?P<quote0>{NUMBER}) -> "
+            rf"(?P<quote1>{NUMBER}) \((?P<quote_change>[+-]{NUMBER})\)$"
+        ),
+        private_counts=r"executionReport 2, outboundAccountPosition 1",
+        spot=True,
+        setup=r"^  setup     POST /api/v3/userDataStream, GET /api/v3/account -> "
+        r"store\.initialize\(\) in [\d.]+ ms$",
+    ),
 }
 EXCHANGES = list(EXPECT)
 
@@ -168,9 +199,20 @@ def check_success(out: str, exchange: str, side: str = "BUY", *, frames: int = 2
         at = event.end()
         if "price" in event.groupdict():
             fill_price = event["price"]
+    if expect.setup is not None:
+        assert re.search(expect.setup, out, re.M), out
     position = re.search(expect.position(side), out, re.M)
     assert position, out
-    assert position["price"] == fill_price  # a fresh position opens at its fill
+    if expect.spot:
+        # No position: the base asset comes in (goes out) at the fill price, no fees.
+        assert fill_price is not None
+        sign = 1 if side == "BUY" else -1
+        got = _number(position["base1"]) - _number(position["base0"])
+        paid = _number(position["quote1"]) - _number(position["quote0"])
+        assert got == sign * Decimal("0.01") == _number(position["base_change"]), out
+        assert paid == -got * _number(fill_price) == _number(position["quote_change"]), out
+    else:
+        assert position["price"] == fill_price  # a fresh position opens at its fill
     summary = lines[-1]
     assert summary.startswith("summary: "), summary
     assert "reconnects 0" in summary
@@ -195,10 +237,11 @@ def test_demo_in_process(exchange: str) -> None:
     check_success(out.getvalue(), exchange)
 
 
-def test_demo_as_a_module_in_a_subprocess() -> None:
+@pytest.mark.parametrize("exchange", ["okx", "binance"])
+def test_demo_as_a_module_in_a_subprocess(exchange: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_APIS")}
     proc = subprocess.run(
-        [sys.executable, "-m", "botters", "demo", "--exchange", "okx", "--seconds", "0.3"],
+        [sys.executable, "-m", "botters", "demo", "--exchange", exchange, "--seconds", "0.3"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -206,7 +249,7 @@ def test_demo_as_a_module_in_a_subprocess() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    check_success(proc.stdout, "okx")
+    check_success(proc.stdout, exchange)
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
@@ -217,7 +260,10 @@ def test_sell_side(exchange: str) -> None:
     check_success(out.getvalue(), exchange, "SELL", frames=1)
 
 
-@pytest.mark.parametrize(("exchange", "product"), [("bybit", "ETHUSDT"), ("okx", "ETH-USDT-SWAP")])
+@pytest.mark.parametrize(
+    ("exchange", "product"),
+    [("bybit", "ETHUSDT"), ("okx", "ETH-USDT-SWAP"), ("binance", "ETHUSDT")],
+)
 def test_other_product(exchange: str, product: str) -> None:
     out = io.StringIO()
     argv = ["demo", "--exchange", exchange, "--product", product, "--seconds", "0"]
@@ -228,12 +274,25 @@ def test_other_product(exchange: str, product: str) -> None:
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_same_seed_same_first_book(exchange: str) -> None:
+    ticks: list[asyncio.Task[None]] = []
+
+    async def one_tick(sim: Simulator) -> None:
+        # Binance's streams publish on market events only (no snapshot on subscribing):
+        # one tick once the book and ticker streams are subscribed starts them.
+        for stream in ("btcusdt@depth@100ms", "btcusdt@ticker"):
+            await sim.wait_for_subscription(stream)
+        sim.advance(1)
+
+    def on_start(sim: Simulator) -> None:
+        if exchange == "binance":
+            ticks.append(asyncio.get_running_loop().create_task(one_tick(sim)))
+
     def first_frame(seed: int) -> list[str]:
-        # No tick before the order (an hour apart): the first book is the seed's alone,
-        # however long connecting takes.
+        # No tick before the order (an hour apart), but Binance's one: the first book
+        # is the seed's alone, however long connecting takes.
         options = DemoOptions(exchange=exchange, seed=seed, seconds=0, tick_interval=3600)
         out = io.StringIO()
-        asyncio.run(run_demo(options, out))
+        asyncio.run(run_demo(options, out, on_start=on_start))
         lines = out.getvalue().splitlines()
         start = next(i for i, line in enumerate(lines) if re.match(EXPECT[exchange].head, line))
         # The first line carries the elapsed time: compare the ladder and its status only.
@@ -260,7 +319,8 @@ def cli_with_faults(
     real = _demo.run_demo
 
     async def with_faults(options: DemoOptions, out: Any, **kwargs: Any) -> None:
-        await real(options, out, **hooks, **kwargs)
+        merged: dict[str, Any] = {**kwargs, **hooks}
+        await real(options, out, **merged)
 
     monkeypatch.setattr(_demo, "run_demo", functools.wraps(real)(with_faults))
     out, err = io.StringIO(), io.StringIO()
@@ -288,20 +348,60 @@ def test_slow_order_reply_fails_with_a_message() -> None:
         asyncio.run(run_demo(DemoOptions(seconds=0, timeout=0.2), io.StringIO(), before_order=slow))
 
 
-def test_missing_order_event_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("exchange", "id_name", "first_event"),
+    [("okx", "ordId", "first orders channel event"), ("binance", "orderId", "executionReport NEW")],
+)
+def test_missing_order_event_exits_1(
+    monkeypatch: pytest.MonkeyPatch, exchange: str, id_name: str, first_event: str
+) -> None:
     # The exchange stops sending (no events, no pongs) on both WebSockets before the order.
     def silence(sim: Simulator) -> None:
         for conn in sim.open_connections:
             conn.go_silent()
 
-    argv = ["--exchange", "okx", "--timeout", "0.5"]
+    argv = ["--exchange", exchange, "--timeout", "0.5"]
     code, out, err = cli_with_faults(monkeypatch, argv, before_order=silence)
     assert code == 1
-    placed = re.search(r"accepted: ordId (\d+) ", out)
+    placed = re.search(rf"accepted: {id_name} (\d+) ", out)
     assert placed, out
     assert err == (
-        f"botters demo: failed: the first orders channel event for {placed.group(1)} "
+        f"botters demo: failed: the {first_event} for {placed.group(1)} "
         "did not arrive within 0.5 s\n"
+    )
+
+
+def test_binance_listen_key_comes_first_and_is_not_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def look(sim: Simulator) -> None:
+        seen["keys"] = sim.active_listen_keys()
+        seen["requests"] = sim.user_stream_requests()
+
+    code, out, err = cli_with_faults(monkeypatch, ["--exchange", "binance"], before_order=look)
+    assert (code, err) == (0, "")
+    (key,) = seen["keys"]
+    (created,) = (r for r in seen["requests"] if r.method == "POST")
+    assert (created.listen_key, created.accepted) == (key, True)
+    # The private feed is the listenKey's stream; the key shows as the store's logs show it.
+    assert key not in out
+    assert f"  private   wss://stream.binance.com:9443/ws/{key[:4]}... -> 127.0.0.1:" in out
+    assert out.index("  setup     POST /api/v3/userDataStream") < out.index("  private   ")
+
+
+def test_binance_refused_listen_key_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(sim: Simulator) -> None:
+        sim.inject_rest(RestFault(status=503), path="/api/v3/userDataStream")
+
+    code, out, err = cli_with_faults(monkeypatch, ["--exchange", "binance"], on_start=refuse)
+    assert code == 1
+    assert "wss://" not in out  # no feed without its listenKey
+    assert err == (
+        "botters demo: failed: the store could not be initialized: Binance "
+        "/api/v3/userDataStream: code -1001 'Internal error; unable to process your "
+        "request.'; response not applied\n"
     )
 
 
@@ -368,5 +468,15 @@ def test_the_cli_and_the_profiles_agree(capsys: pytest.CaptureFixture[str]) -> N
         assert profile.default_product == profile.products[0]
         for product in profile.products:
             assert product in help_text
-            # Every product is one the simulator serves with positions.
-            assert DEFAULT_MARKETS_BY_EXCHANGE[name][product].margin
+            # Every product is one the simulator serves with positions (spot on Binance).
+            assert DEFAULT_MARKETS_BY_EXCHANGE[name][product].margin != profile.spot
+
+
+def test_binance_slow_listen_key_fails_with_a_message() -> None:
+    def slow(sim: Simulator) -> None:
+        sim.inject_rest(RestFault(delay=1.0), path="/api/v3/userDataStream")
+
+    options = DemoOptions(exchange="binance", seconds=0, timeout=0.2)
+    expected = r"no reply to POST /api/v3/userDataStream, GET /api/v3/account within 0\.2 s"
+    with pytest.raises(DemoError, match=expected):
+        asyncio.run(run_demo(options, io.StringIO(), on_start=slow))

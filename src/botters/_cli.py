@@ -5,7 +5,7 @@ users and for debugging a signature an exchange rejects.
 
 ``botters demo`` runs a bot's round trip (live book, signed order, its events
 on the WebSocket) against the embedded simulator of bitFlyer (the default),
-Bybit or OKX (``--exchange``), on loopback only. It needs the ``simulator``
+Bybit, OKX or Binance Spot (``--exchange``), on loopback only. It needs the ``simulator``
 extra, imported only when the command runs.
 """
 
@@ -27,7 +27,12 @@ from .protocol import BottersError, Request, resolve
 
 __all__ = ["main"]
 
-DEMO_PRODUCTS = {"bitflyer": "FX_BTC_JPY", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
+DEMO_PRODUCTS = {
+    "bitflyer": "FX_BTC_JPY",
+    "bybit": "BTCUSDT",
+    "okx": "BTC-USDT-SWAP",
+    "binance": "BTCUSDT",
+}
 """``--exchange`` choices and their default ``--product`` (the demo's profiles, tested equal)."""
 
 
@@ -86,12 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="watch a simulated market and trade on it (no network needed)",
         description=(
-            "Start an exchange simulator on 127.0.0.1 (TLS): bitFlyer by default, or Bybit v5 "
-            "or OKX v5 with --exchange. Connect a botters.Client to that exchange's production "
-            "URLs pinned to it (so requests and WebSocket logins are signed as in production), "
-            "subscribe to its public and private feeds, show the live top of the book and the "
-            "ticker, place a signed MARKET order and wait for its events on the WebSocket and "
-            "the position. Needs the simulator extra: pip install 'botters[simulator]'."
+            "Start an exchange simulator on 127.0.0.1 (TLS): bitFlyer by default, or Bybit v5, "
+            "OKX v5 or Binance Spot with --exchange. Connect a botters.Client to that exchange's "
+            "production URLs pinned to it (so requests and WebSocket logins are signed as in "
+            "production), subscribe to its public and private feeds (on Binance, the user data "
+            "stream of a listenKey), show the live top of the book and the ticker, place a signed "
+            "MARKET order and wait for its events on the WebSocket and the position (on Binance "
+            "Spot, the balances). Needs the simulator extra: pip install 'botters[simulator]'."
         ),
     )
     demo.add_argument(
@@ -106,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         help=(
             "the product to watch and trade (default: "
             + ", ".join(f"{p} on {e}" for e, p in DEMO_PRODUCTS.items())
-            + "; also ETHUSDT on bybit, ETH-USDT-SWAP on okx)"
+            + "; also ETHUSDT on bybit and binance, ETH-USDT-SWAP on okx)"
         ),
     )
     demo.add_argument(
@@ -126,8 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=5.0,
         help=(
-            "seconds to wait for each step: logins and subscriptions, the first book, "
-            "the order's reply, its events and the position (default: 5)"
+            "seconds to wait for each step: the listenKey (Binance), logins and subscriptions, "
+            "the first book, the order's reply, its events and the position or balances "
+            "(default: 5)"
         ),
     )
     demo.add_argument(

@@ -52,7 +52,7 @@ class BitFlyer(Profile[botters.bitFlyerDataStore]):
     def new_store(self) -> botters.bitFlyerDataStore:
         return botters.bitFlyerDataStore()
 
-    def feeds(self, product: str) -> list[Feed]:
+    def feeds(self, product: str, store: botters.bitFlyerDataStore) -> list[Feed]:
         channels = (
             f"lightning_board_snapshot_{product}",
             f"lightning_board_{product}",

@@ -67,7 +67,7 @@ class Bybit(Profile[botters.BybitDataStore]):
     def new_store(self) -> botters.BybitDataStore:
         return botters.BybitDataStore()
 
-    def feeds(self, product: str) -> list[Feed]:
+    def feeds(self, product: str, store: botters.BybitDataStore) -> list[Feed]:
         public = (f"orderbook.{_DEPTH}.{product}", f"tickers.{product}", f"publicTrade.{product}")
         private = ("order", "execution", "position", "wallet")
         return [

@@ -64,7 +64,7 @@ class Okx(Profile[botters.OKXDataStore]):
     def new_store(self) -> botters.OKXDataStore:
         return botters.OKXDataStore()
 
-    def feeds(self, product: str) -> list[Feed]:
+    def feeds(self, product: str, store: botters.OKXDataStore) -> list[Feed]:
         public = ("books", "tickers", "trades")
         private: list[dict[str, str]] = [
             {"channel": "orders", "instType": "SWAP"},

@@ -1,18 +1,22 @@
 """What the demo needs to know about one exchange: a :class:`Profile`.
 
-The runner (``_runner.py``) does the same things on every exchange: connect
-the feeds, wait for the first book, draw it, place an order, wait for its
-events and the position, print a summary. A profile answers the questions
-whose answers differ: which URLs and subscriptions, which store, how that
-store spells a book level or a ticker, what the order request looks like,
-which private messages are the order's events. It never waits or prints.
+The runner (``_runner.py``) does the same things on every exchange: send the
+REST calls the feeds need first (if any) into the store, connect the feeds,
+wait for the first book, draw it, place an order, wait for its events and the
+position (or, on a spot venue, the balances), print a summary. A profile
+answers the questions whose answers differ: which REST calls come first (a
+Binance listenKey), which URLs and subscriptions, which store, how that store
+spells a book level or a ticker, what the order request looks like, which
+private messages are the order's events. It never waits or prints: what it
+needs from the network it names (:class:`SetupCall`), the runner sends, and
+the profile reads the answers back from the store.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -26,6 +30,7 @@ __all__ = [
     "OrderEvent",
     "Position",
     "Profile",
+    "SetupCall",
     "decimal",
     "price_text",
     "size_text",
@@ -45,6 +50,9 @@ class Feed:
     """Shown in front of the URL: ``"Realtime"``, ``"public"``, ``"private"``."""
     url: str
     """The production URL (the client pins its host to the simulator)."""
+    shown: str = ""
+    """The URL as the demo prints it, when ``url`` holds what is not printed in full (a
+    listenKey); ``""``: ``url`` itself."""
     subscribe: list[Any]
     """The JSON messages sent after every (re)connect."""
     channels: tuple[str, ...]
@@ -62,6 +70,17 @@ class OrderCall:
     """Appended to the profile's ``rest_url``."""
     data: dict[str, Any]
     """The JSON body."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetupCall:
+    """A REST request sent before the feeds connect, its answer given to ``store.initialize``."""
+
+    method: str
+    path: str
+    """Appended to the profile's ``rest_url``."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The query."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +141,17 @@ class Profile(abc.ABC, Generic[S]):
     """The ticker's last price, best bid, best ask and volume fields."""
     signature: ClassVar[tuple[tuple[str, HeaderShown], ...]]
     """The headers the signer adds, in the order shown, and how to show each."""
+    signature_params: ClassVar[tuple[tuple[str, HeaderShown], ...]] = ()
+    """The query parameters the signer adds (Binance's ``timestamp`` and ``signature``),
+    shown after the headers."""
+    login: ClassVar[bool] = True
+    """The private feed logs in (bitFlyer ``auth``, Bybit ``op: auth``, OKX ``op: login``);
+    Binance's user data stream needs none: its URL names a listenKey."""
+    spot: ClassVar[bool] = False
+    """Spot trading: no position; the order shows as a change of :meth:`balances`."""
+    ticker_labels: ClassVar[tuple[str, str] | None] = None
+    """How the frame names the last price and the volume, when the fields' names say
+    little (Binance's ``c`` and ``v``); ``None``: the field names."""
     order_id_name: ClassVar[str]
     """The field of the order reply that names the order."""
     events_name: ClassVar[str]
@@ -131,21 +161,30 @@ class Profile(abc.ABC, Generic[S]):
     done_what: ClassVar[str]
     """The event(s) that end it, for a step that waits for them."""
     position_what: ClassVar[str]
-    """The position update, for a step that waits for it."""
+    """The position update (spot: the balance update), for a step that waits for it."""
 
     @property
     def products(self) -> tuple[str, ...]:
-        """The products the demo can trade here: the simulator's margin products."""
+        """The products the demo trades here: the simulator's margin ones (spot: its spot ones)."""
         markets = DEFAULT_MARKETS_BY_EXCHANGE[self.exchange]
-        return tuple(code for code, spec in markets.items() if spec.margin)
+        return tuple(code for code, spec in markets.items() if spec.margin != self.spot)
+
+    def setup(self, product: str) -> list[SetupCall]:
+        """The REST calls whose answers the store must have before :meth:`feeds` (none here)."""
+        return []
 
     @abc.abstractmethod
     def new_store(self) -> S:
         """The one DataStoreCollection every feed is folded into."""
 
     @abc.abstractmethod
-    def feeds(self, product: str) -> list[Feed]:
-        """The WebSockets to open, public first."""
+    def feeds(self, product: str, store: S) -> list[Feed]:
+        """The WebSockets to open, public first, once ``store`` holds the :meth:`setup` answers.
+
+        Raises:
+            LookupError: the store lacks what a feed needs (the answer was not what it
+                should be); the message says what.
+        """
 
     @abc.abstractmethod
     def channel_of(self, msg: Any, product: str) -> str | None:
@@ -174,6 +213,18 @@ class Profile(abc.ABC, Generic[S]):
     @abc.abstractmethod
     def positions(self, store: S, product: str) -> list[Position]:
         """The open positions in ``product``."""
+
+    def balances(self, store: S, product: str) -> dict[str, str]:
+        """Spot: the balances of ``product``'s assets, by asset, as the store holds them."""
+        return {}
+
+    def show_price(self, value: Any) -> str:
+        """A price as the demo prints it (:func:`price_text`)."""
+        return price_text(value)
+
+    def show_size(self, value: Any) -> str:
+        """A size as the demo prints it (:func:`size_text`)."""
+        return size_text(value)
 
 
 def decimal(value: Any) -> Decimal:

@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, TextIO
 
 import botters
-from botters.protocol.store import DataStoreCollection
+from botters.protocol.store import DataStore, DataStoreCollection, InitializeError
 from botters.simulator import Simulator, make_tls_contexts
 
+from ._binance import Binance
 from ._bitflyer import BitFlyer
 from ._bybit import Bybit
 from ._okx import Okx
-from ._profile import HeaderShown, OrderEvent, Profile, price_text, size_text
+from ._profile import Feed, HeaderShown, OrderEvent, Profile, decimal, price_text, size_text
 
 __all__ = ["PROFILES", "DemoError", "DemoOptions", "run_demo"]
 
 PROFILES: Final[Mapping[str, Profile[Any]]] = MappingProxyType(
-    {p.exchange: p for p in (BitFlyer(), Bybit(), Okx())}
+    {p.exchange: p for p in (BitFlyer(), Bybit(), Okx(), Binance())}
 )
 """The exchanges ``botters demo --exchange`` knows, by name."""
 
@@ -53,8 +55,9 @@ class DemoOptions:
     tick_interval: float = 0.1
     """Seconds between two simulated market ticks."""
     timeout: float = 5.0
-    """Seconds to wait for each step: the logins and subscriptions, the first book, the order's
-    reply, its events and the position."""
+    """Seconds to wait for each step: the REST calls before the feeds (Binance's listenKey),
+    the logins and subscriptions, the first book, the order's reply, its events and the
+    position (or the balances)."""
 
 
 class _Screen:
@@ -84,10 +87,12 @@ def _book_frame(
 ) -> list[str]:
     ticker = profile.ticker_store(store).get({profile.ticker_key: product}) or {}
     last, bid, ask, volume = profile.ticker_fields
+    last_label, volume_label = profile.ticker_labels or (last, volume)
+    price, size = profile.show_price, profile.show_size
     head = (
-        f"{product} +{elapsed:4.2f}s  {last} {price_text(ticker.get(last, '-'))}  "
-        f"bid {price_text(ticker.get(bid, '-'))} / ask {price_text(ticker.get(ask, '-'))}  "
-        f"{volume} {size_text(ticker.get(volume, 0))}"
+        f"{product} +{elapsed:4.2f}s  {last_label} {price(ticker.get(last, '-'))}  "
+        f"bid {price(ticker.get(bid, '-'))} / ask {price(ticker.get(ask, '-'))}  "
+        f"{volume_label} {size(ticker.get(volume, 0))}"
     )
     book = profile.book_store(store)
     status = book.sync_status(product)
@@ -99,13 +104,13 @@ def _book_frame(
     lines = [head, f"  {'bid size':>12} {'bid':>12} | {'ask':<12} {'ask size':<12} {sync}"]
     top = book.sorted({profile.book_key: product}, limit=LEVELS)
     bids, asks = (top[side] for side in profile.book_sides)
-    price, size = profile.level_fields
+    price_field, size_field = profile.level_fields
     for i in range(LEVELS):
         left = right = ""
         if i < len(bids):
-            left = f"{size_text(bids[i][size]):>12} {price_text(bids[i][price]):>12}"
+            left = f"{size(bids[i][size_field]):>12} {price(bids[i][price_field]):>12}"
         if i < len(asks):
-            right = f"{price_text(asks[i][price]):<12} {size_text(asks[i][size])}"
+            right = f"{price(asks[i][price_field]):<12} {size(asks[i][size_field])}"
         lines.append(f"  {left:>25} | {right}".rstrip())
     return lines
 
@@ -121,6 +126,26 @@ def _shown(value: str | None, how: HeaderShown) -> str:
     if how == "base64":
         return f"{value[:16]}...({len(value)} base64 characters)"
     return value
+
+
+def _change(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """Each asset's balance before and after, and the difference: ``BTC 1 -> 1.01 (+0.01)``."""
+    shown = []
+    for asset, now in after.items():
+        new = decimal(now)
+        if asset in before:
+            old = decimal(before[asset])
+            shown.append(
+                f"{asset} {_amount(old)} -> {_amount(new)} ({(new - old).normalize():+,f})"
+            )
+        else:
+            shown.append(f"{asset} {_amount(new)}")
+    return shown
+
+
+def _amount(value: Decimal) -> str:
+    """An amount without trailing zeros, with thousands separators."""
+    return f"{value.normalize():,f}"
 
 
 def _done(events: list[OrderEvent]) -> bool:
@@ -179,6 +204,8 @@ async def run_demo(
         async with botters.Client(
             apis=dict(sim.apis), resolve=sim.resolve, ssl=client_ctx
         ) as client:
+            run.announce()
+            await run.set_up(client)
             apps = run.connect(client)
             try:
                 await run.wait_connected(apps)
@@ -210,8 +237,9 @@ class _Run:
         self.options = options
         self.screen = screen
         self.sim = sim
-        self.feeds = profile.feeds(product)
         self.store = profile.new_store()
+        self.feeds: list[Feed] = []
+        """Known once the store has the answers of the profile's setup calls."""
         self.counts: Counter[str] = Counter()
         """Messages received, by the summary's name of their channel or topic."""
         self.events: list[OrderEvent] = []
@@ -220,24 +248,40 @@ class _Run:
         """When the feeds started connecting (``perf_counter``)."""
         self.sent = 0.0
         """When the order was sent."""
+        self.before: dict[str, str] = {}
+        """Spot: the balances just before the order."""
 
     def record(self, msg: Any, ws: Any) -> None:
         """Handler for every feed: count the message, keep the order events it carries."""
         self.counts[self.profile.channel_of(msg, self.product) or "replies"] += 1
         self.events.extend(self.profile.events(msg))
 
-    async def until(self, ready: Callable[[], bool], what: str) -> None:
-        """Wait until ``ready()`` holds, re-checking after every message the store takes."""
+    async def until(
+        self, ready: Callable[[], bool], what: str, *, also: Sequence[DataStore] = ()
+    ) -> None:
+        """Wait until ``ready()`` holds, re-checking after every message the store takes.
+
+        ``also``: stores that change without a message, to re-check after each change too
+        (an order book applying the REST snapshot it fetched itself, as Binance's does).
+        """
         timeout = self.options.timeout
         try:
             async with asyncio.timeout(timeout):
                 while not ready():
-                    await self.store.wait()
+                    if not also:
+                        await self.store.wait()
+                        continue
+                    waits = [asyncio.ensure_future(s.wait()) for s in (self.store, *also)]
+                    try:
+                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for wait in waits:
+                            wait.cancel()
         except TimeoutError:
             raise DemoError(f"{what} did not arrive within {timeout:g} s") from None
 
-    def connect(self, client: botters.Client) -> list[botters.WebSocketApp]:
-        """Say where everything goes and start connecting every feed."""
+    def announce(self) -> None:
+        """Say which exchange this is and where its REST requests go."""
         host, port = self.sim.address
         profile, screen = self.profile, self.screen
         screen.line(
@@ -245,8 +289,43 @@ class _Run:
             f"(TLS, certificate from a test CA made just now; seed {self.options.seed})"
         )
         screen.line(f"  {'REST':<8}  {profile.rest_url} -> {host}:{port}")
+
+    async def set_up(self, client: botters.Client) -> None:
+        """Send the profile's setup calls, give their answers to the store, then get the feeds."""
+        profile, timeout = self.profile, self.options.timeout
+        calls = profile.setup(self.product)
+        names = ", ".join(f"{call.method} {call.path}" for call in calls)
+        if calls:
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(timeout):
+                    # As pybotters users do: the requests' answers straight into the store.
+                    await self.store.initialize(
+                        *(
+                            client.request(
+                                call.method, profile.rest_url + call.path, params=call.params
+                            )
+                            for call in calls
+                        )
+                    )
+            except TimeoutError:
+                raise DemoError(f"no reply to {names} within {timeout:g} s") from None
+            except InitializeError as exc:
+                raise DemoError(f"the store could not be initialized: {exc}") from None
+            self.screen.line(
+                f"  {'setup':<8}  {names} -> store.initialize() "
+                f"in {(time.perf_counter() - started) * 1000:.1f} ms"
+            )
+        try:
+            self.feeds = profile.feeds(self.product, self.store)
+        except LookupError as exc:
+            raise DemoError(f"after {names}: {exc}") from None
+
+    def connect(self, client: botters.Client) -> list[botters.WebSocketApp]:
+        """Say where the feeds go and start connecting every one."""
+        host, port = self.sim.address
         for feed in self.feeds:
-            screen.line(f"  {feed.label:<8}  {feed.url} -> {host}:{port}")
+            self.screen.line(f"  {feed.label:<8}  {feed.shown or feed.url} -> {host}:{port}")
         self.connecting = time.perf_counter()
         return [
             client.ws_connect(
@@ -274,16 +353,18 @@ class _Run:
                         await self.sim.wait_for_subscription(name, timeout=None)
             except TimeoutError:
                 raise DemoError(
-                    f"the {feed.label} WebSocket was not connected, logged in and "
-                    f"subscribed within {timeout:g} s ({feed.url})"
+                    f"the {feed.label} WebSocket was not connected"
+                    f"{', logged in' if self.profile.login else ''} and "
+                    f"subscribed within {timeout:g} s ({feed.shown or feed.url})"
                 ) from None
-        logins = self.sim.stats.logins_accepted
         subscribed = sum(len(feed.channels) for feed in self.feeds)
         n = len(self.feeds)
+        steps = ["connected" if n == 1 else f"connected ({n} WebSockets)"]
+        if self.profile.login:
+            logins = self.sim.stats.logins_accepted
+            steps.append(f"logged in ({logins} login{'s' if logins != 1 else ''} accepted)")
         self.screen.line(
-            f"{'connected' if n == 1 else f'connected ({n} WebSockets)'}, "
-            f"logged in ({logins} login{'s' if logins != 1 else ''} accepted) "
-            f"and subscribed to {subscribed} {self.profile.subscriptions} "
+            f"{', '.join(steps)} and subscribed to {subscribed} {self.profile.subscriptions} "
             f"in {time.perf_counter() - self.connecting:.2f} s"
         )
 
@@ -296,6 +377,7 @@ class _Run:
                 book.is_synced(product) and tickers.get({profile.ticker_key: product}) is not None
             ),
             f"the first {profile.book_name} snapshot and ticker",
+            also=(book,),
         )
         self.screen.line()
         shown = time.perf_counter()
@@ -315,6 +397,7 @@ class _Run:
         url = profile.rest_url + call.path
         screen.line(f"placing a MARKET {side} {ORDER_SIZE} {self.product}: POST {url}")
         screen.line("  body: " + " ".join(f"{k}={v}" for k, v in call.data.items()))
+        self.before = profile.balances(self.store, self.product)
         self.sent = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
@@ -322,8 +405,14 @@ class _Run:
         except TimeoutError:
             raise DemoError(f"no reply to the order within {timeout:g} s") from None
         replied = time.perf_counter()
-        sent = result.response.request_info.headers
-        shown = (f"{name} {_shown(sent.get(name), how)}" for name, how in profile.signature)
+        request = result.response.request_info
+        shown = [
+            f"{name} {_shown(request.headers.get(name), how)}" for name, how in profile.signature
+        ]
+        shown += (
+            f"{name} {_shown(request.url.query.get(name), how)}"
+            for name, how in profile.signature_params
+        )
         screen.line("  signed: " + ", ".join(shown))
         status = result.response.status
         order_id = profile.order_id(status, result.data)
@@ -357,6 +446,14 @@ class _Run:
             screen.line(f"  {event.label:<{width}} {event.order_id}  {event.detail}")
         if not any(e.fill for e in mine()):
             raise DemoError(f"the order {order_id} ended without an execution")
+        if profile.spot:
+            await self.until(
+                lambda: profile.balances(store, product) != self.before,
+                f"the {profile.position_what} for {order_id}",
+            )
+            after = profile.balances(store, product)
+            screen.line("balances: " + ", ".join(_change(self.before, after)))
+            return
         await self.until(
             lambda: bool(profile.positions(store, product)),
             f"the {profile.position_what} for {product}",
