@@ -55,6 +55,9 @@ from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar, Final
 from urllib.parse import urlencode, urlsplit
 
+from botters.protocol.exchanges._levels import MalformedError as _MalformedError
+from botters.protocol.exchanges._levels import pair_level as _level
+from botters.protocol.exchanges._levels import side_entries as _entries
 from botters.protocol.store import (
     BookState,
     BookSync,
@@ -86,10 +89,6 @@ _INF = math.inf
 _Change = tuple[_Side, tuple[str, str, Any], float, Item, bool]
 # (U, u, pu): the update ids of one diff (pu is None on spot)
 _Ids = tuple[int, int, int | None]
-
-
-class _MalformedError(Exception):
-    """A book message that cannot be applied as it is (the reason is the message)."""
 
 
 def _is_int(value: Any) -> bool:
@@ -418,33 +417,6 @@ class COINMOrderBook(FuturesOrderBook):
     """COIN-M futures order book: ``pu`` linked (see :class:`OrderBook`)."""
 
     SNAPSHOT_URL = "https://dapi.binance.com/dapi/v1/depth"
-
-
-def _level(level: Any) -> tuple[Any, Any, float, float]:
-    """``(price, qty, float(price), float(qty))`` of a ``[price, qty]`` level."""
-    try:
-        if type(level) is not list and type(level) is not tuple:
-            raise TypeError
-        price = level[0]
-        qty = level[1]
-        if type(price) is bool or type(qty) is bool:
-            raise TypeError
-        fprice = float(price)
-        fqty = float(qty)
-    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
-        raise _MalformedError(f"bad level {_short.repr(level)}") from None
-    if not (-_INF < fprice < _INF and 0.0 <= fqty < _INF):
-        raise _MalformedError(f"bad level {_short.repr(level)}")
-    return price, qty, fprice, fqty
-
-
-def _entries(data: Mapping[str, Any], side: str) -> list[Any]:
-    entries = data.get(side)
-    if entries is None:
-        return []
-    if type(entries) is not list:
-        raise _MalformedError(f"{side!r} is not a list: {_short.repr(entries)}")
-    return entries
 
 
 def _snapshot_levels(symbol: str, data: Mapping[str, Any]) -> list[Item]:

@@ -30,6 +30,9 @@ import math
 from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
+from botters.protocol.exchanges._levels import MalformedError as _MalformedError
+from botters.protocol.exchanges._levels import pair_level as _price
+from botters.protocol.exchanges._levels import side_entries as _entries
 from botters.protocol.store import BookSync, Link, OrderBookStore, Resubscribe, ResyncRequest
 from botters.protocol.store._book import _Side
 
@@ -45,10 +48,6 @@ _INF = math.inf
 
 # (side, DataStore key, sort key, level dict)
 _Change = tuple[_Side, tuple[str, str, Any], float, dict[str, Any]]
-
-
-class _MalformedError(Exception):
-    """A book message that cannot be applied as it is (the reason is the message)."""
 
 
 class OrderBook(OrderBookStore):
@@ -263,33 +262,6 @@ def _update_id(data: Mapping[str, Any]) -> int:
     if type(u) is not int:
         raise _MalformedError(f"u must be an integer, got {_short.repr(u)}")
     return u
-
-
-def _price(level: Any) -> tuple[Any, Any, float, float]:
-    """``(price, size, float(price), float(size))`` of a ``[price, size]`` level."""
-    try:
-        if type(level) is not list and type(level) is not tuple:
-            raise TypeError
-        price = level[0]
-        size = level[1]
-        if type(price) is bool or type(size) is bool:
-            raise TypeError
-        fprice = float(price)
-        fsize = float(size)
-    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
-        raise _MalformedError(f"bad level {_short.repr(level)}") from None
-    if not (-_INF < fprice < _INF and 0.0 <= fsize < _INF):
-        raise _MalformedError(f"bad level {_short.repr(level)}")
-    return price, size, fprice, fsize
-
-
-def _entries(data: Mapping[str, Any], side: str) -> list[Any]:
-    entries = data.get(side)
-    if entries is None:
-        return []
-    if type(entries) is not list:
-        raise _MalformedError(f"{side!r} is not a list: {_short.repr(entries)}")
-    return entries
 
 
 def _snapshot_levels(symbol: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
