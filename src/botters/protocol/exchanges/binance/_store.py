@@ -696,7 +696,8 @@ class _BinanceDataStore(DataStoreCollection):
         shown = _mask(key) if type(key) is str else "?"
         logger.warning(
             "%s: listenKey %s expired: its user data stream has ended; create a new one "
-            "(POST %s) and give the response to initialize",
+            "(POST %s) and give the response to initialize, or connect with "
+            "token_flow=ListenKey(...) and the session replaces the key by itself",
             type(self).__name__,
             shown,
             self._LISTEN_KEY,
