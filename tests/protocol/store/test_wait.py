@@ -13,6 +13,7 @@ from botters.protocol.store import (
     AsyncLibraryNotFoundError,
     DataStore,
     DataStoreCollection,
+    FetchSnapshot,
     current_async_library,
 )
 from botters.protocol.store._async import gather_settled
@@ -137,3 +138,20 @@ def test_gather_settled_keeps_order_and_returns_errors(library: str) -> None:
     assert results[0][1] == 1
     assert results[2][1] == 3
     assert isinstance(results[1][1], ValueError)
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_collection_wait_wakes_when_a_fetched_snapshot_is_applied(library: str) -> None:
+    # A REST-snapshot book (Binance) changes outside onmessage: the adapter
+    # delivers the snapshot it fetched. A bot waiting on the collection must
+    # see that change too, not only the next message.
+    from botters import BinanceSpotDataStore
+
+    store = BinanceSpotDataStore()
+    store.onmessage({"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": 5, "u": 6,
+                     "b": [["100", "1"]], "a": []})  # fmt: skip
+    (request,) = store.take_resync_requests()
+    assert isinstance(request, FetchSnapshot)
+    snapshot = {"lastUpdateId": 5, "bids": [["99", "2"]], "asks": [["101", "3"]]}
+    assert run_with_waiter(library, store.wait, lambda: request.deliver(snapshot), True)
+    assert store.orderbook.is_synced("BTCUSDT")

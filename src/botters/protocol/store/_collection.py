@@ -170,6 +170,7 @@ class DataStoreCollection:
         store = datastore_class(name, keys=keys, data=data)
         if self._clock is not None:
             store._clock = self._clock
+        store._wake_owner = self._wake
         self._stores[name] = store
         return store
 
@@ -202,17 +203,26 @@ class DataStoreCollection:
         except Exception:
             logger.exception("%r: failed to apply a message, skipped: %s", self, _short.repr(msg))
         if self._waiters:
-            waiters = self._waiters
-            self._waiters = []
-            for waiter in waiters:
-                waiter.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Release every :meth:`wait` (after a message, an interruption or a fetched snapshot)."""
+        waiters = self._waiters
+        self._waiters = []
+        for waiter in waiters:
+            waiter.set()
 
     def _onmessage(self, msg: Any, ws: MessageSink | None = None) -> None:
         """Route one message to the stores. The base collection has no routing."""
         logger.info("%r: no message routing defined; ignored %s", self, _short.repr(msg))
 
     async def wait(self) -> None:
-        """Wait until the next :meth:`onmessage` call has been processed (asyncio or trio)."""
+        """Wait until the next change from outside: a message, an interruption or a snapshot.
+
+        Returns after the next :meth:`onmessage` call has been processed, after
+        :meth:`feed_interrupted`, and after a store applied a snapshot it
+        fetched for a resync (asyncio or trio).
+        """
         waiter = new_waiter()
         self._waiters.append(waiter)
         try:
@@ -233,10 +243,7 @@ class DataStoreCollection:
             except Exception:
                 logger.exception("%r: feed_interrupted failed for %r", self, store)
         if self._waiters:
-            waiters = self._waiters
-            self._waiters = []
-            for waiter in waiters:
-                waiter.set()
+            self._wake()
 
     def set_clock(self, clock: Callable[[], float] | None) -> None:
         """Give the stores a monotonic clock (seconds), e.g. ``loop.time``.

@@ -119,6 +119,9 @@ class DataStore:
     # The adapter's monotonic clock (DataStoreCollection.set_clock): how order
     # books time their updates and resync retries. The core never reads a clock.
     _clock: Callable[[], float] | None = None
+    # Set by the DataStoreCollection that created the store: wakes its wait()
+    # when the store changes outside onmessage (a fetched snapshot).
+    _wake_owner: Callable[[], None] | None = None
 
     def __init__(
         self,

@@ -198,7 +198,11 @@ class FetchSnapshot(ResyncRequest):
         """Give the store the parsed JSON body of a successful response."""
         store = self._owner()
         if store is not None:
-            store._fetched(self, data)
+            try:
+                store._fetched(self, data)
+            finally:
+                if store._wake_owner is not None:
+                    store._wake_owner()
 
     def fail(self, reason: str) -> None:
         """Tell the store the request failed (it asks again later, with backoff)."""
